@@ -1,0 +1,108 @@
+// First-start data and the world registry rows (spec 10 sections 7.5 and 8.5, spec 30 section 3.2).
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { sql } from "drizzle-orm";
+import type { ConfigStore } from "./config-store.ts";
+import type { SqlDb } from "./db/dialect.ts";
+import { newReferenceId, uuidToBytes } from "./data/ids.ts";
+import { ALLOW_ALL_PERMISSIONS, DEFAULT_PERMISSION } from "./permission/bits.ts";
+import type { Registry } from "./schema/registry.ts";
+import { worldSchemaJson } from "./schema/world.ts";
+
+const now = () => new Date().toISOString();
+
+/** The administrators group is the second seeded group; Daptin relies on its id being 2. */
+export const ADMINISTRATORS = "administrators";
+
+export function hasAdministrator(db: SqlDb): boolean {
+  return (
+    db.get(sql`SELECT 1 AS x FROM user_account_user_account_id_has_usergroup_usergroup_id m
+      JOIN usergroup g ON g.id = m.usergroup_id WHERE g.name = ${ADMINISTRATORS} LIMIT 1`) !== undefined
+  );
+}
+
+/** Guest user, the three groups and the guest's membership, on an empty database. */
+export function seedIfEmpty(db: SqlDb): boolean {
+  if (db.get(sql`SELECT 1 AS x FROM user_account LIMIT 1`)) return false;
+  const ts = now();
+  const guest = db.run(sql`INSERT INTO user_account (name, email, permission, reference_id, version, created_at, updated_at)
+    VALUES ('guest', 'guest@cms.go', ${DEFAULT_PERMISSION}, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`).lastInsertRowid;
+  db.run(sql`UPDATE user_account SET user_account_id = ${guest} WHERE id = ${guest}`);
+  const groupIds: Record<string, number> = {};
+  for (const name of ["guests", ADMINISTRATORS, "users"]) {
+    groupIds[name] = db.run(sql`INSERT INTO usergroup (name, permission, reference_id, version, created_at, updated_at)
+      VALUES (${name}, ${DEFAULT_PERMISSION}, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`).lastInsertRowid;
+  }
+  db.run(sql`INSERT INTO user_account_user_account_id_has_usergroup_usergroup_id (user_account_id, usergroup_id, permission, reference_id, version, created_at, updated_at)
+    VALUES (${guest}, ${groupIds.users!}, ${DEFAULT_PERMISSION}, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`);
+  return true;
+}
+
+export interface WorldChange {
+  table: string;
+  kind: "insert" | "update";
+}
+
+/** Upserts one world row per table. Returns the tables whose stored definition changed. */
+export function syncWorld(db: SqlDb, registry: Registry): WorldChange[] {
+  const bootstrap = hasAdministrator(db) ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS;
+  const firstUser = db.get<{ id: number }>(sql`SELECT id FROM user_account ORDER BY id LIMIT 1`)?.id ?? null;
+  const stored = new Map(
+    db.all<{ id: number; table_name: string; world_schema_json: string; permission: number }>(
+      sql`SELECT id, table_name, world_schema_json, permission FROM world`,
+    ).map((r) => [r.table_name, r]),
+  );
+  const changes: WorldChange[] = [];
+  const ts = now();
+  for (const t of registry.tables.values()) {
+    const json = worldSchemaJson(t, registry.relations.filter((r) => r.Subject === t.name));
+    const have = stored.get(t.name);
+    const d = t.def;
+    if (!have) {
+      db.run(sql`INSERT INTO world (table_name, world_schema_json, permission, reference_id, user_account_id, is_top_level, is_hidden,
+          is_join_table, is_state_tracking_enabled, default_order, icon, version, created_at, updated_at)
+        VALUES (${t.name}, ${json}, ${d.Permission || bootstrap}, ${uuidToBytes(newReferenceId())}, ${firstUser}, ${t.isJoin ? 0 : 1},
+          ${d.IsHidden ? 1 : 0}, ${t.isJoin ? 1 : 0}, ${d.IsStateTrackingEnabled ? 1 : 0}, ${d.DefaultOrder}, ${d.Icon || "fa-star"}, 1, ${ts}, ${ts})`);
+      changes.push({ table: t.name, kind: "insert" });
+    } else if (have.world_schema_json !== json || (d.Permission && d.Permission !== have.permission)) {
+      db.run(sql`UPDATE world SET world_schema_json = ${json}, is_top_level = ${t.isJoin ? 0 : 1}, is_hidden = ${d.IsHidden ? 1 : 0},
+          is_join_table = ${t.isJoin ? 1 : 0}, default_order = ${d.DefaultOrder}, icon = ${d.Icon || "fa-star"},
+          permission = ${d.Permission || have.permission}, updated_at = ${ts}, version = version + 1
+        WHERE id = ${have.id}`);
+      changes.push({ table: t.name, kind: "update" });
+    }
+  }
+  syncAccessGroups(db, registry);
+  return changes;
+}
+
+/** Table-level group grants from `AccessGroups` (upsert, never delete). */
+function syncAccessGroups(db: SqlDb, registry: Registry): void {
+  for (const t of registry.tables.values()) {
+    for (const g of t.def.AccessGroups ?? []) {
+      const group = db.get<{ id: number }>(sql`SELECT id FROM usergroup WHERE name = ${g.Name}`);
+      if (!group) throw new Error(`table ${t.name}: AccessGroups names unknown group "${g.Name}"`);
+      const world = db.get<{ id: number }>(sql`SELECT id FROM world WHERE table_name = ${t.name}`)!;
+      const perm = g.Permission ?? DEFAULT_PERMISSION;
+      const ts = now();
+      const r = db.run(sql`UPDATE world_world_id_has_usergroup_usergroup_id SET permission = ${perm}, updated_at = ${ts}
+        WHERE world_id = ${world.id} AND usergroup_id = ${group.id}`);
+      if (r.changes === 0) {
+        db.run(sql`INSERT INTO world_world_id_has_usergroup_usergroup_id (world_id, usergroup_id, permission, reference_id, version, created_at, updated_at)
+          VALUES (${world.id}, ${group.id}, ${perm}, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`);
+      }
+    }
+  }
+}
+
+/** Settings created at first start; secrets are random and never leave the server. */
+export function seedConfig(config: ConfigStore): void {
+  config.ensure("hostname", () => hostname());
+  config.ensure("gzip.enable", () => "true");
+  config.ensure("limit.max_connections", () => "100");
+  config.ensure("limit.rate", () => JSON.stringify({ version: "1", limits: {} }));
+  config.ensure("graphql.enable", () => "false");
+  config.ensure("jwt.secret", () => randomBytes(32).toString("hex"));
+  config.ensure("encryption.secret", () => randomBytes(16).toString("hex"));
+  config.ensure("jwt.token.issuer", () => `daptin-${randomBytes(3).toString("hex")}`);
+}

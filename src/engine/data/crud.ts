@@ -1,0 +1,407 @@
+// Create, read, update, delete and list through the one permission gate. Every write is one transaction.
+import { sql, type SQL } from "drizzle-orm";
+import type { SqlDb } from "../db/dialect.ts";
+import { badRequest, conflict, DaptinError, forbidden, notFound, validation } from "../errors.ts";
+import type { Identity } from "../identity/identity.ts";
+import type { Operation } from "../permission/bits.ts";
+import { can } from "../permission/check.ts";
+import { rowInstance, type TablePermissions } from "../permission/instances.ts";
+import { readFilter } from "../permission/sql-filter.ts";
+import { type JsonValue, ValueError } from "../schema/column-types/index.ts";
+import type { ColumnInfo, Registry, TableInfo } from "../schema/registry.ts";
+import { SERVER_MANAGED } from "../schema/standard.ts";
+import { isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
+import { compileList, type ListParams } from "./list.ts";
+import { conform, firstViolation } from "./rules.ts";
+import { INTERNAL_ID, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
+
+export interface WriteInput {
+  /** A client-chosen id (JSON:API `data.id`); on create it becomes the reference id. */
+  id?: unknown;
+  attributes: Record<string, JsonValue>;
+  /** JSON:API `relationships`: to-one `{data: {type, id} | null}`, to-many `{data: [...]}`. */
+  relationships?: Record<string, unknown>;
+}
+
+export interface ListResult {
+  resources: Resource[];
+  total: number;
+  page: number;
+  size: number;
+}
+
+export interface DataContext {
+  db: SqlDb;
+  registry(): Registry;
+  tablePermissions: TablePermissions;
+  /** Permission for new rows of a table whose schema gives none (2097151 before lock-down, 561441 after). */
+  defaultRowPermission(): number;
+  /** Called after a write commits (the event bus hooks in here). */
+  afterCommit(event: { type: "create" | "update" | "delete"; table: string; id: string }): void;
+}
+
+interface StoredRow {
+  id: number;
+  version: number;
+  permission: number;
+  user_account_id?: number | null;
+  [k: string]: unknown;
+}
+
+const now = () => new Date().toISOString();
+
+export class DataService {
+  constructor(private readonly ctx: DataContext) {}
+
+  table(name: string): TableInfo {
+    const t = this.ctx.registry().get(name);
+    if (!t) throw notFound("Unknown table", `there is no table named "${name}"`);
+    return t;
+  }
+
+  private gateTable(who: Identity, op: Operation, table: TableInfo): void {
+    if (who.isAdmin) return;
+    const inst = this.ctx.tablePermissions.of(table.name);
+    if (!inst || !can(who, op, inst)) throw forbidden("TableAccessPermissionChecker", `you may not ${op} table ${table.name}`);
+  }
+
+  private gateRow(who: Identity, op: Operation, table: TableInfo, row: StoredRow): void {
+    if (who.isAdmin) return;
+    if (!can(who, op, rowInstance(this.ctx.db, table, row, this.ctx.registry()))) {
+      throw forbidden("ObjectAccessPermissionChecker", `you may not ${op} this ${table.name}`);
+    }
+  }
+
+  private loadRow(table: TableInfo, id: string): StoredRow {
+    if (!isUuid(id)) throw badRequest("Invalid id", `"${id}" is not a valid id (expected a UUID)`);
+    const owner = table.hasOwner ? sql`, user_account_id` : sql``;
+    const row = this.ctx.db.get<StoredRow>(
+      sql`SELECT id, version, permission${owner} FROM ${sql.identifier(table.name)} WHERE reference_id = ${uuidToBytes(id)}`,
+    );
+    if (!row) throw notFound("Not found", `there is no ${table.name} with id ${id}`);
+    return row;
+  }
+
+  /** Reads one row as a resource, with no permission check (callers have checked). */
+  private readResource(table: TableInfo, internalId: number, fields?: string[]): Resource {
+    const cols = selectedColumns(table, fields);
+    const row = this.ctx.db.get<Record<string, unknown>>(
+      sql`SELECT ${selectList(cols)} FROM ${sql.identifier(table.name)} t WHERE t.id = ${internalId}`,
+    );
+    if (!row) throw notFound("Not found", `the ${table.name} was deleted meanwhile`);
+    return toResource(table, cols, row);
+  }
+
+  list(who: Identity, tableName: string, params: ListParams): ListResult {
+    const table = this.table(tableName);
+    for (const name of Object.keys(params.relationFilters ?? {})) {
+      if (!table.relations.has(name)) throw badRequest("Invalid parameter", `table ${table.name} has no relation "${name}"`, { parameter: name });
+    }
+    const q = compileList(table, params);
+    this.gateTable(who, "peek", table);
+    const perm = readFilter(who, table, this.ctx.registry());
+    const where = perm ? [...q.where, perm] : q.where;
+    const whereSql = where.length ? sql` WHERE ${sql.join(where, sql` AND `)}` : sql``;
+    const from = sql`FROM ${sql.identifier(table.name)} t${whereSql}`;
+    const cols = selectedColumns(table, q.fields);
+    const rows = this.ctx.db.all<Record<string, unknown>>(
+      sql`SELECT ${selectList(cols)} ${from} ORDER BY ${q.orderBy} LIMIT ${q.size} OFFSET ${(q.page - 1) * q.size}`,
+    );
+    const total = this.ctx.db.get<{ n: number }>(sql`SELECT count(*) AS n ${from}`)!.n;
+    return { resources: rows.map((r) => toResource(table, cols, r)), total, page: q.page, size: q.size };
+  }
+
+  get(who: Identity, tableName: string, id: string, fields?: string[]): Resource {
+    const table = this.table(tableName);
+    this.gateTable(who, "peek", table);
+    const row = this.loadRow(table, id);
+    this.gateRow(who, "read", table, row);
+    if (fields) for (const f of fields) if (!table.apiColumns.some((c) => c.ColumnName === f)) {
+      throw badRequest("Invalid parameter", `table ${table.name} has no column "${f}"`, { parameter: `fields[${table.name}]` });
+    }
+    return this.readResource(table, row.id, fields);
+  }
+
+  /** Which attributes a client may write: declared columns, plus permission and the owner on update. */
+  private writable(table: TableInfo, name: string, mode: "create" | "update"): ColumnInfo | undefined {
+    const c = table.column.get(name);
+    if (!c || SERVER_MANAGED.has(name)) return undefined;
+    if (c.ExcludeFromApi) return undefined;
+    if (mode === "create" && name === "permission") return undefined;
+    if (mode === "create" && name === "user_account_id" && table.hasOwner) return undefined;
+    return c;
+  }
+
+  /** Converts attribute values (hashing passwords) before the transaction; FKs are resolved inside it. */
+  private async convert(table: TableInfo, attrs: Record<string, JsonValue>, mode: "create" | "update") {
+    const values = new Map<ColumnInfo, unknown>();
+    const refs = new Map<ColumnInfo, JsonValue>();
+    const conformed: Record<string, JsonValue> = {};
+    for (const [k, raw] of Object.entries(attrs)) {
+      const c = this.writable(table, k, mode);
+      if (!c) continue;
+      const rule = table.def.Conformations?.find((r) => r.ColumnName === k);
+      conformed[k] = rule ? conform(rule.Tags, raw) : raw;
+    }
+    const broken = firstViolation(table.def.Validations, conformed);
+    if (broken) throw validation("Validation failed", broken.message, { pointer: `/data/attributes/${broken.column}` });
+    for (const [k, v] of Object.entries(conformed)) {
+      const c = table.column.get(k)!;
+      if (c.references) {
+        refs.set(c, v);
+        continue;
+      }
+      if (v === null && !c.IsNullable && !(c.ColumnName === "permission")) {
+        throw validation("Validation failed", `${k} cannot be null`, { pointer: `/data/attributes/${k}` });
+      }
+      try {
+        values.set(c, k === "permission" ? permissionValue(v) : await c.family.toDb(v, c));
+      } catch (e) {
+        if (e instanceof ValueError) throw validation("Validation failed", e.message, { pointer: `/data/attributes/${k}` });
+        throw e;
+      }
+    }
+    return { values, refs };
+  }
+
+  /** A reference id -> the target's internal id, checking `refer` on the target for non-admins. */
+  private resolveRef(who: Identity, c: ColumnInfo, value: JsonValue): number | null {
+    if (value === null || value === "") {
+      if (!c.IsNullable) throw validation("Validation failed", `${c.ColumnName} is required`, { pointer: `/data/attributes/${c.ColumnName}` });
+      return null;
+    }
+    const target = this.table(c.references!.table);
+    if (!isUuid(value)) {
+      throw validation("Validation failed", `${c.ColumnName} must be the id (UUID) of a ${target.name}`, { pointer: `/data/attributes/${c.ColumnName}` });
+    }
+    const owner = target.hasOwner ? sql`, user_account_id` : sql``;
+    const row = this.ctx.db.get<StoredRow>(
+      sql`SELECT id, version, permission${owner} FROM ${sql.identifier(target.name)} WHERE reference_id = ${uuidToBytes(value)}`,
+    );
+    if (!row) throw validation("Validation failed", `${c.ColumnName}: there is no ${target.name} with id ${value}`, { pointer: `/data/attributes/${c.ColumnName}` });
+    if (!who.isAdmin && !can(who, "refer", rowInstance(this.ctx.db, target, row, this.ctx.registry()))) {
+      throw forbidden("Refer not allowed", `you may not refer to ${target.name} ${value}`);
+    }
+    return row.id;
+  }
+
+  /** Relationship members: to-one ones become FK values, to-many ones join rows written after the row. */
+  private splitRelationships(table: TableInfo, rels: Record<string, unknown> | undefined) {
+    const toOne = new Map<ColumnInfo, JsonValue>();
+    const toMany: { name: string; ids: string[] }[] = [];
+    for (const [name, member] of Object.entries(rels ?? {})) {
+      const rel = table.relations.get(name);
+      if (!rel) throw badRequest("Invalid relationship", `table ${table.name} has no relation "${name}"`, { pointer: `/data/relationships/${name}` });
+      if (member === null || typeof member !== "object" || !("data" in member)) {
+        throw badRequest("Invalid relationship", `relationships.${name} must be an object with "data"`, { pointer: `/data/relationships/${name}` });
+      }
+      const data = (member as { data: unknown }).data;
+      if (rel.storage.kind === "fk_here") {
+        if (data === null) continue; // Daptin: a null linkage here changes nothing; clear with the attribute.
+        const id = (data as { id?: unknown })?.id;
+        if (typeof id !== "string") throw badRequest("Invalid relationship", `relationships.${name}.data must be {type, id}`, { pointer: `/data/relationships/${name}` });
+        toOne.set(table.column.get(rel.storage.column)!, id);
+      } else if (rel.storage.kind === "join") {
+        if (!Array.isArray(data)) throw badRequest("Invalid relationship", `relationships.${name}.data must be a list`, { pointer: `/data/relationships/${name}` });
+        const ids = data.map((d) => (d as { id?: unknown })?.id);
+        if (!ids.every(isUuid)) throw badRequest("Invalid relationship", `relationships.${name}.data items need an id (UUID)`, { pointer: `/data/relationships/${name}` });
+        toMany.push({ name, ids: ids as string[] });
+      }
+      // Reverse to-many relations (children) are set from the children's side.
+    }
+    return { toOne, toMany };
+  }
+
+  private linkMany(who: Identity, table: TableInfo, rowId: number, links: { name: string; ids: string[] }[]): void {
+    for (const { name, ids } of links) {
+      const rel = table.relations.get(name)!;
+      if (rel.storage.kind !== "join") continue;
+      const join = this.table(rel.storage.table);
+      const targetCol = join.column.get(rel.storage.otherColumn)!;
+      for (const id of ids) {
+        const targetId = this.resolveRef(who, targetCol, id);
+        this.ctx.db.run(sql`INSERT INTO ${sql.identifier(join.name)} (${sql.identifier(rel.storage.selfColumn)}, ${sql.identifier(rel.storage.otherColumn)}, reference_id, permission, version, created_at, updated_at)
+          SELECT ${rowId}, ${targetId}, ${uuidToBytes(newReferenceId())}, ${this.defaultPermission(join)}, 1, ${now()}, ${now()}
+          WHERE NOT EXISTS (SELECT 1 FROM ${sql.identifier(join.name)} WHERE ${sql.identifier(rel.storage.selfColumn)} = ${rowId} AND ${sql.identifier(rel.storage.otherColumn)} = ${targetId})`);
+      }
+    }
+  }
+
+  defaultPermission(table: TableInfo): number {
+    return table.def.DefaultPermission || this.ctx.defaultRowPermission();
+  }
+
+  private translateConstraint(table: TableInfo, e: unknown): never {
+    const c = this.ctx.db.constraintOf(e);
+    if (!c) throw e;
+    const cols = c.detail.replace(/^.*failed: /, "").split(",").map((s) => s.trim().replace(`${table.name}.`, ""));
+    if (c.kind === "unique") throw conflict("Conflict", `a ${table.name} with the same ${cols.join(", ")} already exists`, { pointer: `/data/attributes/${cols[0]}` });
+    if (c.kind === "not_null") throw validation("Validation failed", `${cols.join(", ")} is required`, { pointer: `/data/attributes/${cols[0]}` });
+    if (c.kind === "foreign_key") throw conflict("Conflict", "the change would leave a reference to a row that does not exist");
+    throw validation("Validation failed", c.detail);
+  }
+
+  async create(who: Identity, tableName: string, input: WriteInput): Promise<Resource> {
+    const table = this.table(tableName);
+    this.gateTable(who, "create", table);
+    if (input.id !== undefined && input.id !== null && input.id !== "" && !isUuid(input.id)) {
+      throw badRequest("Invalid id", `a client-generated id must be a UUID, got "${String(input.id)}"`, { pointer: "/data/id" });
+    }
+    const rels = this.splitRelationships(table, input.relationships);
+    const { values, refs } = await this.convert(table, input.attributes, "create");
+    for (const [c, v] of rels.toOne) refs.set(c, v);
+    // NOT NULL columns without a default must be given: say which, instead of a driver error.
+    const missing = table.columns.filter(
+      (c) => !c.IsNullable && c.DefaultValue === "" && !c.isStandard && !values.has(c) && !refs.has(c) &&
+        !(c.ColumnName === "user_account_id" && table.hasOwner) && !(c.ExcludeFromApi),
+    );
+    const missingRequired = missing.filter((c) => !(c.DataType.trim().toLowerCase() === "timestamp"));
+    if (missingRequired.length) {
+      throw validation("Validation failed", `missing required attribute${missingRequired.length > 1 ? "s" : ""}: ${missingRequired.map((c) => c.ColumnName).join(", ")}`, {
+        pointer: `/data/attributes/${missingRequired[0]!.ColumnName}`,
+      });
+    }
+    const refId = isUuid(input.id) ? input.id.toLowerCase() : newReferenceId();
+    let rowId = 0;
+    try {
+      rowId = this.ctx.db.transaction(() => {
+        const cols: SQL[] = [];
+        const vals: SQL[] = [];
+        const put = (name: string, v: unknown) => {
+          cols.push(sql`${sql.identifier(name)}`);
+          vals.push(sql`${v}`);
+        };
+        const ts = now();
+        put("reference_id", uuidToBytes(refId));
+        put("permission", this.defaultPermission(table));
+        put("version", 1);
+        put("created_at", ts);
+        put("updated_at", ts);
+        if (table.hasOwner && who.userId !== null) put("user_account_id", who.userId);
+        for (const [c, v] of values) put(c.ColumnName, v);
+        for (const [c, v] of refs) put(c.ColumnName, this.resolveRef(who, c, v));
+        const r = this.ctx.db.run(sql`INSERT INTO ${sql.identifier(table.name)} (${sql.join(cols, sql`, `)}) VALUES (${sql.join(vals, sql`, `)})`);
+        const id = r.lastInsertRowid;
+        // A user account owns itself.
+        if (table.name === "user_account") this.ctx.db.run(sql`UPDATE user_account SET user_account_id = ${id} WHERE id = ${id}`);
+        this.addDefaultGroups(table, id);
+        this.linkMany(who, table, id, rels.toMany);
+        if (table.name === "world" || table.name.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
+        return id;
+      });
+    } catch (e) {
+      if (e instanceof DaptinError) throw e;
+      this.translateConstraint(table, e);
+    }
+    this.ctx.afterCommit({ type: "create", table: table.name, id: refId });
+    return this.readResource(table, rowId);
+  }
+
+  private addDefaultGroups(table: TableInfo, rowId: number): void {
+    const groups = table.def.DefaultGroups ?? [];
+    if (groups.length === 0) return;
+    const share = this.ctx.registry().get(`${table.name}_${table.name}_id_has_usergroup_usergroup_id`);
+    if (!share) return;
+    for (const g of groups) {
+      const group = this.ctx.db.get<{ id: number }>(sql`SELECT id FROM usergroup WHERE name = ${g.Name}`);
+      if (!group) continue; // Daptin skips unknown group names too.
+      this.ctx.db.run(sql`INSERT OR IGNORE INTO ${sql.identifier(share.name)} (${sql.identifier(`${table.name}_id`)}, usergroup_id, reference_id, permission, version, created_at, updated_at)
+        VALUES (${rowId}, ${group.id}, ${uuidToBytes(newReferenceId())}, ${g.Permission ?? this.defaultPermission(share)}, 1, ${now()}, ${now()})`);
+    }
+  }
+
+  async update(who: Identity, tableName: string, id: string, input: WriteInput): Promise<Resource> {
+    const table = this.table(tableName);
+    this.gateTable(who, "update", table);
+    const before = this.loadRow(table, id);
+    this.gateRow(who, "update", table, before);
+    if (input.id !== undefined && input.id !== null && input.id !== "" && String(input.id).toLowerCase() !== id.toLowerCase()) {
+      throw conflict("Conflict", "id in the resource does not match servers endpoint", { pointer: "/data/id" });
+    }
+    const sentVersion = input.attributes.version;
+    if (sentVersion !== undefined && sentVersion !== null && Number(sentVersion) !== before.version) {
+      throw conflict("Version conflict", `the ${table.name} was changed meanwhile (your version ${sentVersion}, current ${before.version}); reload and retry`, {
+        pointer: "/data/attributes/version",
+      });
+    }
+    const rels = this.splitRelationships(table, input.relationships);
+    const { values, refs } = await this.convert(table, input.attributes, "update");
+    for (const [c, v] of rels.toOne) refs.set(c, v);
+    const current = this.ctx.db.get<Record<string, unknown>>(sql`SELECT * FROM ${sql.identifier(table.name)} WHERE id = ${before.id}`)!;
+    try {
+      this.ctx.db.transaction(() => {
+        const sets: SQL[] = [];
+        for (const [c, v] of values) {
+          if (!c.family.opaque && sameValue(current[c.ColumnName], v)) continue;
+          sets.push(sql`${sql.identifier(c.ColumnName)} = ${v}`);
+          if (table.name === "user_account" && c.ColumnName === "password") sets.push(sql`auth_version = auth_version + 1`);
+        }
+        for (const [c, v] of refs) {
+          const target = this.resolveRef(who, c, v);
+          if (current[c.ColumnName] !== target) sets.push(sql`${sql.identifier(c.ColumnName)} = ${target}`);
+        }
+        if (sets.length > 0) {
+          sets.push(sql`updated_at = ${now()}`, sql`version = version + 1`);
+          const r = this.ctx.db.run(
+            sql`UPDATE ${sql.identifier(table.name)} SET ${sql.join(sets, sql`, `)} WHERE id = ${before.id} AND version = ${before.version}`,
+          );
+          if (r.changes === 0) throw conflict("Version conflict", `the ${table.name} was changed meanwhile; reload and retry`);
+        }
+        this.linkMany(who, table, before.id, rels.toMany);
+        if (table.name === "world" || table.name.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
+      });
+    } catch (e) {
+      if (e instanceof DaptinError) throw e;
+      this.translateConstraint(table, e);
+    }
+    this.ctx.afterCommit({ type: "update", table: table.name, id });
+    return this.readResource(table, before.id);
+  }
+
+  delete(who: Identity, tableName: string, id: string): void {
+    const table = this.table(tableName);
+    this.gateTable(who, "delete", table);
+    const row = this.loadRow(table, id);
+    this.gateRow(who, "delete", table, row);
+    const blockers = this.dependants(table, row.id);
+    if (blockers.length > 0) {
+      throw conflict("Delete blocked", `${blockers.map((b) => `${b.count} ${b.table} row${b.count > 1 ? "s" : ""} (${b.column})`).join(", ")} still refer to this ${table.name}`);
+    }
+    try {
+      this.ctx.db.transaction(() => {
+        this.ctx.db.run(sql`DELETE FROM ${sql.identifier(table.name)} WHERE id = ${row.id}`);
+        if (table.name === "world" || table.name.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
+      });
+    } catch (e) {
+      this.translateConstraint(table, e);
+    }
+    this.ctx.afterCommit({ type: "delete", table: table.name, id });
+  }
+
+  /** Rows whose `restrict` relation points at this row: they block its delete (409 naming them). */
+  private dependants(table: TableInfo, rowId: number): { table: string; column: string; count: number }[] {
+    const out: { table: string; column: string; count: number }[] = [];
+    for (const other of this.ctx.registry().tables.values()) {
+      for (const c of other.columns) {
+        if (c.references?.table !== table.name || c.references.onDelete !== "restrict") continue;
+        const n = this.ctx.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM ${sql.identifier(other.name)} WHERE ${sql.identifier(c.ColumnName)} = ${rowId}`)!.n;
+        if (n > 0) out.push({ table: other.name, column: c.ColumnName, count: n });
+      }
+    }
+    return out;
+  }
+}
+
+function permissionValue(v: JsonValue): number {
+  const n = typeof v === "number" ? v : Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 4194303) throw new ValueError("permission must be an integer between 0 and 4194303");
+  return n;
+}
+
+function sameValue(stored: unknown, next: unknown): boolean {
+  if (stored === next) return true;
+  if (stored === null || next === null || stored === undefined) return false;
+  return String(stored) === String(next);
+}
+
+export { INTERNAL_ID };

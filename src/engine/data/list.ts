@@ -1,0 +1,220 @@
+// Query compilation for lists (spec 20 section 2): paging, sort, `query` filters, keyword `filter`, fields,
+// relation filters. Every identifier comes from the registry; every value is a bound parameter.
+import { sql, type SQL } from "drizzle-orm";
+import { badRequest } from "../errors.ts";
+import type { JsonValue } from "../schema/column-types/index.ts";
+import type { ColumnInfo, TableInfo } from "../schema/registry.ts";
+import { isUuid, uuidToBytes } from "./ids.ts";
+
+export const DEFAULT_PAGE_SIZE = 10;
+export const MAX_PAGE_SIZE = 1000;
+
+/** List parameters as they arrive (query-string text); the engine validates them. */
+export interface ListParams {
+  pageNumber?: string;
+  pageSize?: string;
+  sort?: string;
+  query?: string;
+  filter?: string;
+  fields?: string;
+  /** relation name -> comma-separated reference ids (`?project_id=<uuid>`). */
+  relationFilters?: Record<string, string>;
+}
+
+export interface CompiledList {
+  where: SQL[];
+  orderBy: SQL;
+  page: number;
+  size: number;
+  fields?: string[];
+}
+
+function intParam(value: string | undefined, name: string, def: number, min: number, max: number): number {
+  if (value === undefined || value === "") return def;
+  if (!/^\d+$/.test(value.trim())) throw badRequest("Invalid parameter", `${name} must be a whole number, got "${value}"`, { parameter: name });
+  const n = Number(value);
+  if (n < min || n > max) {
+    throw badRequest("Invalid parameter", `${name} must be between ${min} and ${max}, got ${n}`, { parameter: name });
+  }
+  return n;
+}
+
+const col = (name: string) => sql`t.${sql.identifier(name)}`;
+
+/** Columns a client may name in sort/query/fields: the API attributes (and the hidden id, for stable sorts). */
+function queryable(table: TableInfo, name: string, parameter: string): ColumnInfo {
+  const c = table.column.get(name);
+  if (!c || (c.ExcludeFromApi && name !== "id") || c.family.name === "password") {
+    throw badRequest("Invalid parameter", `table ${table.name} has no column "${name}"`, { parameter });
+  }
+  return c;
+}
+
+/** LIKE with the value taken literally: `%`, `_` and `\` in the value are escaped. */
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
+
+/** A value compared with column `c`: FKs and reference ids by UUID, booleans as 0/1, the rest as given. */
+function operand(table: TableInfo, c: ColumnInfo, value: JsonValue): SQL {
+  if (value === null || value === "null") return sql`NULL`;
+  if (c.references) {
+    if (!isUuid(value)) throw badRequest("Invalid query", `${c.ColumnName} must be compared with a reference id (UUID)`, { parameter: "query" });
+    return sql`(SELECT id FROM ${sql.identifier(c.references.table)} WHERE reference_id = ${uuidToBytes(value)})`;
+  }
+  if (c.ColumnName === "reference_id") {
+    if (!isUuid(value)) throw badRequest("Invalid query", "reference_id must be a UUID", { parameter: "query" });
+    return sql`${uuidToBytes(value)}`;
+  }
+  if (c.family.name === "boolean") return sql`${c.family.toDb(value, c) as number}`;
+  if (typeof value === "object") throw badRequest("Invalid query", `the value for ${c.ColumnName} must be a single value`, { parameter: "query" });
+  return sql`${value}`;
+}
+
+interface QueryItem {
+  column: string;
+  operator: string;
+  value?: JsonValue;
+  logical_group?: string;
+}
+
+function likeCondition(expr: SQL, pattern: string, negate: boolean): SQL {
+  return negate ? sql`${expr} NOT LIKE ${pattern} ESCAPE '\\'` : sql`${expr} LIKE ${pattern} ESCAPE '\\'`;
+}
+
+/** Strips the `%` a Daptin client puts around a value itself (`"%milk%"`), then escapes the rest. */
+function wildcard(value: JsonValue, lead: boolean, trail: boolean): string {
+  let s = String(value ?? "");
+  if (lead && s.startsWith("%")) s = s.slice(1);
+  if (trail && s.endsWith("%") && !s.endsWith("\\%")) s = s.slice(0, -1);
+  return `${lead ? "%" : ""}${escapeLike(s)}${trail ? "%" : ""}`;
+}
+
+function fuzzy(table: TableInfo, item: QueryItem): SQL {
+  const cols = String(item.column).split(",").map((s) => s.trim()).filter((n) => table.column.has(n));
+  if (cols.length === 0) throw badRequest("Invalid query", `no known column in "${item.column}"`, { parameter: "query" });
+  for (const n of cols) queryable(table, n, "query");
+  const words = String(item.value ?? "").toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return sql`1 = 1`;
+  const anyColumn = (w: string) => sql`(${sql.join(cols.map((n) => likeCondition(sql`LOWER(${col(n)})`, `%${escapeLike(w)}%`, false)), sql` OR `)})`;
+  const used = item.operator === "fuzzy" ? words.slice(0, 1) : words;
+  return sql`(${sql.join(used.map(anyColumn), item.operator === "fuzzy_any" ? sql` OR ` : sql` AND `)})`;
+}
+
+function condition(table: TableInfo, item: QueryItem): SQL {
+  const op = String(item.operator ?? "").trim().toLowerCase();
+  if (op.startsWith("fuzzy")) return fuzzy(table, { ...item, operator: op });
+  const c = queryable(table, String(item.column ?? ""), "query");
+  const e = col(c.ColumnName);
+  const v = item.value ?? null;
+  const list = () => {
+    if (!Array.isArray(v) || v.length === 0) throw badRequest("Invalid query", `operator "${op}" needs a non-empty list value`, { parameter: "query" });
+    return sql.join(v.map((x) => operand(table, c, x)), sql`, `);
+  };
+  switch (op) {
+    case "is": case "eq": case "=":
+      return v === null || v === "null" ? sql`${e} IS NULL` : sql`${e} = ${operand(table, c, v)}`;
+    case "neq": case "!=": case "<>":
+      return v === null || v === "null" ? sql`${e} IS NOT NULL` : sql`(${e} <> ${operand(table, c, v)} OR ${e} IS NULL)`;
+    case "is not":
+      return sql`${e} IS NOT ${operand(table, c, v)}`;
+    case "contains": return likeCondition(e, wildcard(v, true, true), false);
+    case "not contains": return likeCondition(e, wildcard(v, true, true), true);
+    case "begins with": return likeCondition(e, wildcard(v, false, true), false);
+    case "ends with": return likeCondition(e, wildcard(v, true, false), false);
+    // like / ilike take the client's pattern as written (% and _ are wildcards there).
+    case "like": return sql`${e} LIKE ${String(v)}`;
+    case "not like": case "notlike": return sql`${e} NOT LIKE ${String(v)}`;
+    case "ilike": return sql`LOWER(${e}) LIKE LOWER(${String(v)})`;
+    case "not ilike": return sql`LOWER(${e}) NOT LIKE LOWER(${String(v)})`;
+    case "more than": case "after": case "gt": case ">": return sql`${e} > ${operand(table, c, v)}`;
+    case "gte": case ">=": return sql`${e} >= ${operand(table, c, v)}`;
+    case "less than": case "before": case "lt": case "<": return sql`${e} < ${operand(table, c, v)}`;
+    case "lte": case "<=": return sql`${e} <= ${operand(table, c, v)}`;
+    case "in": case "any of": return sql`${e} IN (${list()})`;
+    case "none of": case "not in": case "notin": return sql`(${e} NOT IN (${list()}) OR ${e} IS NULL)`;
+    case "between": {
+      if (!Array.isArray(v) || v.length !== 2) throw badRequest("Invalid query", `operator "between" needs a value [from, to]`, { parameter: "query" });
+      return sql`${e} BETWEEN ${operand(table, c, v[0]!)} AND ${operand(table, c, v[1]!)}`;
+    }
+    case "is empty": return sql`(${e} IS NULL OR ${e} = '')`;
+    case "is not empty": return sql`(${e} IS NOT NULL AND ${e} != '')`;
+    case "is true": return sql`${e} = 1`;
+    case "is false": return sql`${e} = 0`;
+    default:
+      throw badRequest("Invalid query", `unknown operator "${item.operator}" for column ${c.ColumnName}`, { parameter: "query" });
+  }
+}
+
+function parseQuery(table: TableInfo, text: string): SQL[] {
+  let items: unknown;
+  try {
+    items = JSON.parse(text);
+  } catch (e) {
+    throw badRequest("Invalid query", `query must be a JSON array: ${(e as Error).message}`, { parameter: "query" });
+  }
+  if (!Array.isArray(items)) throw badRequest("Invalid query", "query must be a JSON array of {column, operator, value}", { parameter: "query" });
+  const plain: SQL[] = [];
+  const groups = new Map<string, SQL[]>();
+  for (const raw of items) {
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      throw badRequest("Invalid query", "each query element must be an object {column, operator, value}", { parameter: "query" });
+    }
+    const item = raw as QueryItem;
+    const cond = condition(table, item);
+    const g = item.logical_group;
+    if (g !== undefined && g !== null && g !== "") {
+      if (!groups.has(String(g))) groups.set(String(g), []);
+      groups.get(String(g))!.push(cond);
+    } else plain.push(cond);
+  }
+  for (const conds of groups.values()) plain.push(sql`(${sql.join(conds, sql` OR `)})`);
+  return plain;
+}
+
+function keywordFilter(table: TableInfo, text: string): SQL | null {
+  const terms = text.split(",").map((s) => s.trim()).filter(Boolean);
+  if (terms.length === 0 || table.searchable.length === 0) return null;
+  const parts = terms.flatMap((term) => table.searchable.map((c) => likeCondition(col(c.ColumnName), `%${escapeLike(term)}%`, false)));
+  return sql`(${sql.join(parts, sql` OR `)})`;
+}
+
+function relationFilter(table: TableInfo, name: string, ids: string): SQL {
+  const rel = table.relations.get(name)!;
+  const refs = ids.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const r of refs) if (!isUuid(r)) throw badRequest("Invalid parameter", `${name} must be a list of reference ids (UUIDs)`, { parameter: name });
+  const targets = sql`(SELECT id FROM ${sql.identifier(rel.target)} WHERE reference_id IN (${sql.join(refs.map((r) => sql`${uuidToBytes(r)}`), sql`, `)}))`;
+  const s = rel.storage;
+  if (s.kind === "fk_here") return sql`${col(s.column)} IN ${targets}`;
+  if (s.kind === "fk_there") {
+    return sql`t.id IN (SELECT ${sql.identifier(s.column)} FROM ${sql.identifier(rel.target)} WHERE id IN ${targets})`;
+  }
+  return sql`EXISTS (SELECT 1 FROM ${sql.identifier(s.table)} j WHERE j.${sql.identifier(s.selfColumn)} = t.id AND j.${sql.identifier(s.otherColumn)} IN ${targets})`;
+}
+
+export function compileList(table: TableInfo, p: ListParams): CompiledList {
+  const page = intParam(p.pageNumber, "page[number]", 1, 1, 1_000_000_000);
+  const size = intParam(p.pageSize, "page[size]", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
+  const where: SQL[] = [];
+  if (p.query !== undefined && p.query.trim() !== "") where.push(...parseQuery(table, p.query));
+  else if (p.filter) {
+    const f = keywordFilter(table, p.filter);
+    if (f) where.push(f);
+  }
+  for (const [name, ids] of Object.entries(p.relationFilters ?? {})) where.push(relationFilter(table, name, ids));
+
+  let sort = table.defaultSort;
+  if (p.sort !== undefined && p.sort.trim() !== "") {
+    sort = p.sort.split(",").map((s) => s.trim()).filter(Boolean).map((s) => {
+      const name = s.replace(/^[-+]/, "");
+      queryable(table, name, "sort");
+      return { column: name, desc: s.startsWith("-") };
+    });
+  }
+  const keys = sort.map((s) => (s.desc ? sql`${col(s.column)} DESC` : sql`${col(s.column)} ASC`));
+  if (!sort.some((s) => s.column === "id")) keys.push(sort.at(-1)?.desc ? sql`t.id DESC` : sql`t.id ASC`);
+  let fields: string[] | undefined;
+  if (p.fields !== undefined && p.fields.trim() !== "") {
+    fields = p.fields.split(",").map((s) => s.trim()).filter(Boolean);
+    for (const f of fields) queryable(table, f, "fields");
+  }
+  return { where, orderBy: sql.join(keys, sql`, `), page, size, fields };
+}

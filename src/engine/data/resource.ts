@@ -1,0 +1,67 @@
+// Rows as resources: the selected SQL columns (FKs already resolved to reference ids) -> typed attributes.
+import { sql, type SQL } from "drizzle-orm";
+import type { JsonValue } from "../schema/column-types/index.ts";
+import type { ColumnInfo, TableInfo } from "../schema/registry.ts";
+import { bytesToUuid } from "./ids.ts";
+
+export interface ResourceIdentifier {
+  type: string;
+  id: string;
+}
+
+export interface Relationship {
+  target: string;
+  toMany: boolean;
+  /** Present for to-one relations stored on this row, and for to-many ones when they were loaded. */
+  data?: ResourceIdentifier | null | ResourceIdentifier[];
+}
+
+export interface Resource {
+  type: string;
+  id: string;
+  attributes: Record<string, JsonValue>;
+  relationships: Record<string, Relationship>;
+}
+
+/** Internal columns every read selects besides the attributes. */
+export const INTERNAL_ID = "__id";
+
+/** Always part of the attributes, whatever `fields` asks for (Daptin does the same). */
+const ALWAYS = new Set(["reference_id", "permission", "user_account_id"]);
+
+export function selectedColumns(table: TableInfo, fields?: string[]): ColumnInfo[] {
+  if (!fields) return table.apiColumns;
+  const wanted = new Set(fields);
+  return table.apiColumns.filter((c) => wanted.has(c.ColumnName) || ALWAYS.has(c.ColumnName));
+}
+
+/** The SELECT list for alias `t`: the internal id, then each attribute, FKs as the target's reference id. */
+export function selectList(cols: ColumnInfo[]): SQL {
+  const parts: SQL[] = [sql`t.id AS ${sql.identifier(INTERNAL_ID)}`];
+  for (const c of cols) {
+    const name = sql.identifier(c.ColumnName);
+    if (c.references) {
+      parts.push(sql`(SELECT r.reference_id FROM ${sql.identifier(c.references.table)} r WHERE r.id = t.${name}) AS ${name}`);
+    } else parts.push(sql`t.${name}`);
+  }
+  return sql.join(parts, sql`, `);
+}
+
+export function toResource(table: TableInfo, cols: ColumnInfo[], row: Record<string, unknown>): Resource {
+  const attributes: Record<string, JsonValue> = { __type: table.name };
+  for (const c of cols) {
+    const v = row[c.ColumnName];
+    attributes[c.ColumnName] = c.references || c.ColumnName === "reference_id" ? bytesToUuid(v) : c.family.fromDb(v, c);
+  }
+  const relationships: Record<string, Relationship> = {};
+  for (const rel of table.relations.values()) {
+    if (rel.storage.kind === "fk_here") {
+      const id = attributes[rel.storage.column];
+      relationships[rel.name] =
+        id === undefined
+          ? { target: rel.target, toMany: false }
+          : { target: rel.target, toMany: false, data: typeof id === "string" ? { type: rel.target, id } : null };
+    } else relationships[rel.name] = { target: rel.target, toMany: rel.toMany, ...(rel.toMany ? { data: [] } : {}) };
+  }
+  return { type: table.name, id: attributes.reference_id as string, attributes, relationships };
+}

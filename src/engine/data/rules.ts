@@ -1,0 +1,89 @@
+// Table Validations and Conformations (spec 10 section 2.3): the go-playground tags people actually use.
+import type { JsonValue } from "../schema/column-types/index.ts";
+import type { RuleDef } from "../schema/types.ts";
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function sizeOf(v: JsonValue): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "string") return [...v].length;
+  if (Array.isArray(v)) return v.length;
+  return 0;
+}
+
+/** Returns a message for the first rule the value breaks, or null. */
+export function checkTags(column: string, tags: string, value: JsonValue): string | null {
+  for (const tag of tags.split(",").map((t) => t.trim()).filter(Boolean)) {
+    const [name, arg = ""] = tag.split("=");
+    const s = value === null ? "" : String(value);
+    switch (name) {
+      case "required":
+        if (value === null || s.trim() === "") return `${column} is required`;
+        break;
+      case "omitempty":
+        if (value === null || s === "") return null;
+        break;
+      case "email":
+        if (!EMAIL.test(s)) return `${column} must be a valid email address`;
+        break;
+      case "url":
+        try {
+          new URL(s);
+        } catch {
+          return `${column} must be a URL`;
+        }
+        break;
+      case "uuid":
+        if (!UUID.test(s)) return `${column} must be a UUID`;
+        break;
+      case "min":
+        if (sizeOf(value) < Number(arg)) return typeof value === "number" ? `${column} must be at least ${arg}` : `${column} must be at least ${arg} characters`;
+        break;
+      case "max":
+        if (sizeOf(value) > Number(arg)) return typeof value === "number" ? `${column} must be at most ${arg}` : `${column} must be at most ${arg} characters`;
+        break;
+      case "len":
+        if (sizeOf(value) !== Number(arg)) return `${column} must be exactly ${arg} long`;
+        break;
+      case "oneof":
+        if (!arg.split(/\s+/).includes(s)) return `${column} must be one of ${arg.split(/\s+/).join(", ")}`;
+        break;
+      case "numeric":
+        if (!/^[-+]?\d+(\.\d+)?$/.test(s)) return `${column} must be numeric`;
+        break;
+      case "alpha":
+        if (!/^[A-Za-z]+$/.test(s)) return `${column} must contain letters only`;
+        break;
+      case "alphanum":
+        if (!/^[A-Za-z0-9]+$/.test(s)) return `${column} must contain letters and digits only`;
+        break;
+      default:
+        break; // Unknown tags are not enforced (Daptin would fail the write; we prefer to accept).
+    }
+  }
+  return null;
+}
+
+export function conform(tags: string, value: JsonValue): JsonValue {
+  if (typeof value !== "string") return value;
+  let s = value;
+  for (const tag of tags.split(",").map((t) => t.trim())) {
+    if (tag === "trim") s = s.trim();
+    else if (tag === "lower") s = s.toLowerCase();
+    else if (tag === "upper") s = s.toUpperCase();
+    else if (tag === "email") s = s.trim().toLowerCase();
+    else if (tag === "name") s = s.trim().replace(/\s+/g, " ");
+    else if (tag === "title") s = s.replace(/\b\w/g, (c) => c.toUpperCase());
+  }
+  return s;
+}
+
+export function firstViolation(rules: RuleDef[] | undefined, attrs: Record<string, JsonValue>): { column: string; message: string } | null {
+  for (const r of rules ?? []) {
+    if (!(r.ColumnName in attrs)) continue; // Daptin validates only attributes present in the request.
+    const msg = checkTags(r.ColumnName, r.Tags, attrs[r.ColumnName]!);
+    if (msg) return { column: r.ColumnName, message: msg };
+  }
+  return null;
+}

@@ -1,0 +1,81 @@
+// SQLite through bun:sqlite. drizzle-orm's SQLite dialect compiles `sql` fragments to text + bound parameters;
+// bun:sqlite's `query()` caches one prepared statement per distinct text, i.e. per query shape.
+import { Database } from "bun:sqlite";
+import type { SQL } from "drizzle-orm";
+import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
+import type { Row, RunResult, SqlDb } from "./dialect.ts";
+
+type Bindable = string | number | bigint | boolean | null | Uint8Array;
+
+const compiler = new SQLiteSyncDialect();
+
+export function openSqlite(path: string, opts: { readonly?: boolean } = {}): SqlDb {
+  const db = new Database(path, { create: !opts.readonly, readonly: opts.readonly, strict: true });
+  // WAL lets the CLI and a running server share the file; synchronous=NORMAL in WAL mode keeps every
+  // committed transaction durable across a process crash (only an OS crash may lose the last commits).
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA busy_timeout = 5000");
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA temp_store = MEMORY");
+  db.exec("PRAGMA cache_size = -32000");
+  const dataVersion = db.query<{ data_version: number }, []>("PRAGMA data_version");
+  let lastVersion = dataVersion.get()!.data_version;
+  let count = 0;
+
+  const compile = (q: SQL) => {
+    const { sql, params } = compiler.sqlToQuery(q);
+    count++;
+    return { stmt: db.query<Row, Bindable[]>(sql), params: params as Bindable[] };
+  };
+
+  return {
+    dialectName: "sqlite",
+    all<T>(q: SQL) {
+      const { stmt, params } = compile(q);
+      return stmt.all(...params) as T[];
+    },
+    get<T>(q: SQL) {
+      const { stmt, params } = compile(q);
+      return (stmt.get(...params) ?? undefined) as T | undefined;
+    },
+    run(q: SQL): RunResult {
+      const { stmt, params } = compile(q);
+      const r = stmt.run(...params);
+      return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+    },
+    transaction<T>(fn: () => T): T {
+      return db.transaction(fn).immediate();
+    },
+    get statementCount() {
+      return count;
+    },
+    changedElsewhere() {
+      const v = dataVersion.get()!.data_version;
+      const changed = v !== lastVersion;
+      lastVersion = v;
+      return changed;
+    },
+    toText(q: SQL) {
+      const { sql, params } = compiler.sqlToQuery(q);
+      let i = 0;
+      return sql.replace(/\?/g, () => {
+        const p = params[i++];
+        return typeof p === "string" ? `'${p.replace(/'/g, "''")}'` : String(p);
+      });
+    },
+    close() {
+      db.close(false);
+    },
+    constraintOf(error: unknown) {
+      if (!(error instanceof Error) || !("code" in error)) return null;
+      const code = String((error as { code: unknown }).code);
+      const detail = error.message.replace(/^[A-Z_]+: /, "");
+      if (code.startsWith("SQLITE_CONSTRAINT_UNIQUE") || code === "SQLITE_CONSTRAINT_PRIMARYKEY") return { kind: "unique", detail };
+      if (code === "SQLITE_CONSTRAINT_NOTNULL") return { kind: "not_null", detail };
+      if (code === "SQLITE_CONSTRAINT_FOREIGNKEY") return { kind: "foreign_key", detail };
+      if (code.startsWith("SQLITE_CONSTRAINT")) return { kind: "check", detail };
+      return null;
+    },
+  };
+}

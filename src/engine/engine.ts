@@ -1,0 +1,186 @@
+// The engine: opens a database, loads and applies schemas, and serves data calls through one permission gate.
+// It knows nothing of HTTP or the command line; adapters call it with an explicit identity.
+import { createHash } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { hasAdministrator, seedConfig, seedIfEmpty, syncWorld, type WorldChange } from "./bootstrap.ts";
+import { ConfigStore } from "./config-store.ts";
+import { DataService } from "./data/crud.ts";
+import type { SqlDb } from "./db/dialect.ts";
+import { DdlError } from "./db/ddl.ts";
+import { applyPlan, planMigration, type Plan } from "./db/migrate.ts";
+import { openSqlite } from "./db/sqlite.ts";
+import { DaptinError, schemaError } from "./errors.ts";
+import { ALLOW_ALL_PERMISSIONS, DEFAULT_PERMISSION } from "./permission/bits.ts";
+import { TablePermissions } from "./permission/instances.ts";
+import { mergeDocs, readSchemaFile, systemSchema } from "./schema/load.ts";
+import { mergeTable } from "./schema/merge.ts";
+import { Registry, RegistryError } from "./schema/registry.ts";
+import type { SchemaDoc, TableDef } from "./schema/types.ts";
+import { storedDefinitions } from "./schema/world.ts";
+
+export interface EngineConfig {
+  dbType: "sqlite";
+  /** SQLite file path (or `:memory:`). */
+  db: string;
+}
+
+export interface OpenOptions {
+  /** Schema files applied on top of the system schema and the stored definitions. */
+  schemaFiles?: string[];
+  /** Already-parsed documents (tests, uploads) applied after the files. */
+  schemaDocs?: SchemaDoc[];
+  /** Plan only: report what would change and leave the database as it was. */
+  dryRun?: boolean;
+}
+
+export interface ApplyReport {
+  plan: Plan;
+  world: WorldChange[];
+  warnings: string[];
+  applied: boolean;
+  seeded: boolean;
+}
+
+export type ChangeListener = (event: { type: "create" | "update" | "delete"; table: string; id: string }) => void;
+
+export class Engine {
+  readonly config: ConfigStore;
+  readonly data: DataService;
+  readonly tablePermissions: TablePermissions;
+  private registryValue!: Registry;
+  private adminExists = false;
+  private schemaHash = "";
+  private listeners: ChangeListener[] = [];
+
+  private constructor(readonly db: SqlDb) {
+    this.config = new ConfigStore(db);
+    this.tablePermissions = new TablePermissions(db);
+    this.data = new DataService({
+      db,
+      registry: () => this.registryValue,
+      tablePermissions: this.tablePermissions,
+      defaultRowPermission: () => (this.adminExists ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS),
+      afterCommit: (e) => {
+        for (const l of this.listeners) l(e);
+      },
+    });
+  }
+
+  get registry(): Registry {
+    return this.registryValue;
+  }
+
+  /** Opens the database and brings its schema up to date. Throws DaptinError("schema") with nothing applied on refusal. */
+  static open(cfg: EngineConfig, opts: OpenOptions = {}): { engine: Engine; report: ApplyReport } {
+    if (cfg.dbType !== "sqlite") throw schemaError("Unsupported database", `db type "${cfg.dbType}" is not supported yet (use sqlite)`);
+    const db = openSqlite(cfg.db);
+    const engine = new Engine(db);
+    try {
+      const report = engine.applySchema(opts);
+      return { engine, report };
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private buildRegistry(docs: SchemaDoc[]): { registry: Registry; warnings: string[] } {
+    const merged = mergeDocs([systemSchema(), ...docs]);
+    const config = new Map(merged.tables.map((t) => [t.TableName, t]));
+    const tables: TableDef[] = [];
+    for (const stored of storedDefinitions(this.db)) {
+      const fromFile = config.get(stored.TableName);
+      tables.push(fromFile ? mergeTable(stored, fromFile, "full") : stored);
+      config.delete(stored.TableName);
+    }
+    tables.push(...config.values());
+    try {
+      return { registry: new Registry(tables, merged.relations), warnings: merged.warnings };
+    } catch (e) {
+      if (e instanceof RegistryError) throw schemaError("Invalid schema", e.message);
+      throw e;
+    }
+  }
+
+  private applySchema(opts: OpenOptions): ApplyReport {
+    this.config.ensureTable();
+    const docs = [...(opts.schemaFiles ?? []).map(readSchemaFile), ...(opts.schemaDocs ?? [])];
+    const { registry, warnings } = this.buildRegistry(docs);
+    let plan: Plan;
+    try {
+      plan = planMigration(this.db, registry);
+    } catch (e) {
+      if (e instanceof DdlError) throw schemaError("Invalid schema", e.message);
+      throw e;
+    }
+    if (plan.refusals.length > 0) {
+      const lines = plan.refusals.map((r) => `${r.table}${r.column ? `.${r.column}` : ""}: ${r.reason}`);
+      throw new DaptinError("schema", "Schema change refused", { detail: lines.join("\n") });
+    }
+    if (opts.dryRun) {
+      // World changes of a dry run are computed inside a transaction that is rolled back.
+      let world: WorldChange[] = [];
+      try {
+        this.db.transaction(() => {
+          applyPlan(this.db, plan);
+          seedIfEmpty(this.db);
+          world = syncWorld(this.db, registry);
+          throw new RollBack();
+        });
+      } catch (e) {
+        if (!(e instanceof RollBack)) throw e;
+      }
+      this.registryValue = registry;
+      return { plan, world, warnings, applied: false, seeded: false };
+    }
+    let world: WorldChange[] = [];
+    let seeded = false;
+    this.db.transaction(() => {
+      applyPlan(this.db, plan);
+      seeded = seedIfEmpty(this.db);
+      world = syncWorld(this.db, registry);
+      seedConfig(this.config);
+      this.schemaHash = this.computeSchemaHash();
+      this.config.set("schema.hash", this.schemaHash);
+    });
+    this.registryValue = registry;
+    this.refreshState();
+    return { plan, world, warnings, applied: true, seeded };
+  }
+
+  private computeSchemaHash(): string {
+    const rows = this.db.all<{ j: string }>(sql`SELECT world_schema_json AS j FROM world ORDER BY table_name`);
+    const h = createHash("sha1");
+    for (const r of rows) h.update(r.j);
+    return h.digest("hex");
+  }
+
+  private refreshState(): void {
+    this.adminExists = hasAdministrator(this.db);
+    this.tablePermissions.invalidate();
+  }
+
+  /**
+   * Another process (the CLI next to a running server) may have changed the database. Cheap when nothing
+   * changed: one PRAGMA. Reloads the registry only when the stored schema changed.
+   */
+  syncWithDatabase(): void {
+    if (!this.db.changedElsewhere()) return;
+    this.refreshState();
+    const hash = this.config.get("schema.hash") ?? "";
+    if (hash !== this.schemaHash) {
+      this.schemaHash = hash;
+      this.registryValue = this.buildRegistry([]).registry;
+    }
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+class RollBack extends Error {}

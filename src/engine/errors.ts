@@ -1,0 +1,46 @@
+// Typed engine errors. The engine says *what* went wrong; adapters (HTTP, CLI) decide how to show it.
+// The HTTP status of each kind is mapped in exactly one place: src/server/errors.ts.
+
+export type ErrorKind =
+  | "bad_request" // malformed input: bad JSON, bad parameter, unknown column
+  | "unauthorized" // a token was given but is not usable
+  | "forbidden" // the permission gate said no
+  | "not_found" // unknown table, row or route
+  | "method_not_allowed"
+  | "conflict" // version mismatch, unique violation, id mismatch, dependants
+  | "validation" // well-formed input that breaks a rule of the schema
+  | "schema" // a schema file or a schema change that cannot be applied
+  | "internal";
+
+export interface ErrorSource {
+  pointer?: string;
+  parameter?: string;
+}
+
+export class DaptinError extends Error {
+  readonly kind: ErrorKind;
+  readonly title: string;
+  readonly detail?: string;
+  readonly source?: ErrorSource;
+  readonly code?: string;
+
+  constructor(kind: ErrorKind, title: string, opts: { detail?: string; source?: ErrorSource; code?: string } = {}) {
+    super(opts.detail ? `${title}: ${opts.detail}` : title);
+    this.kind = kind;
+    this.title = title;
+    this.detail = opts.detail;
+    this.source = opts.source;
+    this.code = opts.code;
+  }
+}
+
+export const badRequest = (title: string, detail?: string, source?: ErrorSource) =>
+  new DaptinError("bad_request", title, { detail, source });
+export const notFound = (title: string, detail?: string) => new DaptinError("not_found", title, { detail });
+export const forbidden = (title: string, detail?: string) => new DaptinError("forbidden", title, { detail });
+export const unauthorized = (title: string, detail?: string) => new DaptinError("unauthorized", title, { detail });
+export const conflict = (title: string, detail?: string, source?: ErrorSource) =>
+  new DaptinError("conflict", title, { detail, source });
+export const validation = (title: string, detail?: string, source?: ErrorSource) =>
+  new DaptinError("validation", title, { detail, source });
+export const schemaError = (title: string, detail?: string) => new DaptinError("schema", title, { detail });

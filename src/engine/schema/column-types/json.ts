@@ -1,0 +1,30 @@
+// json columns: objects and arrays in, the same out (stored as text).
+import { type ColumnFamily, type JsonValue, ValueError } from "./family.ts";
+
+export const json: ColumnFamily = {
+  name: "json",
+  jsonType: "object",
+  toDb(value, col) {
+    if (value === null) return null;
+    if (typeof value === "string") {
+      // A string holding JSON is stored as that JSON (what Daptin clients usually send).
+      try {
+        JSON.parse(value);
+        return value;
+      } catch {
+        throw new ValueError(`${col.ColumnName} must be JSON`);
+      }
+    }
+    return JSON.stringify(value);
+  },
+  fromDb(value) {
+    if (value === null || value === undefined) return null;
+    const text = value instanceof Uint8Array ? new TextDecoder().decode(value) : String(value);
+    if (text === "") return null;
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch {
+      return text;
+    }
+  },
+};

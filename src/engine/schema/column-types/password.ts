@@ -1,0 +1,28 @@
+// password, bcrypt, md5, md5-bcrypt: hashed on write, never returned (reads always give "").
+import { createHash } from "node:crypto";
+import { type ColumnFamily, ValueError } from "./family.ts";
+
+export const BCRYPT_COST = 11;
+
+export function hashPassword(plain: string): Promise<string> {
+  return Bun.password.hash(plain, { algorithm: "bcrypt", cost: BCRYPT_COST });
+}
+
+export const password: ColumnFamily = {
+  name: "password",
+  jsonType: "string",
+  format: "password",
+  opaque: true,
+  async toDb(value, col) {
+    if (value === null) return null;
+    if (typeof value !== "string") throw new ValueError(`${col.ColumnName} must be text`);
+    const type = col.ColumnType.toLowerCase();
+    const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+    if (type === "md5") return md5(value);
+    if (type === "md5-bcrypt") return hashPassword(md5(value));
+    return hashPassword(value);
+  },
+  fromDb() {
+    return "";
+  },
+};

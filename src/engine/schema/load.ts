@@ -1,0 +1,64 @@
+// Finding and reading schema files: the embedded system schema, `schema_*.{yaml,yml,json}` in the working
+// directory and in the schema folder, and explicit files given to `daptin schema apply`.
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import systemSchemaText from "../../../schemas/system.yaml" with { type: "text" };
+import { mergeRelations, mergeTable } from "./merge.ts";
+import { parseSchema } from "./parse.ts";
+import type { RelationDef, SchemaDoc, TableDef } from "./types.ts";
+
+const SCHEMA_FILE = /^schema_.*\.(ya?ml|json)$/i;
+
+export function discoverSchemaFiles(dirs: string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => SCHEMA_FILE.test(n)).sort();
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const p = resolve(join(dir, n));
+      if (!seen.has(p)) {
+        seen.add(p);
+        out.push(p);
+      }
+    }
+  }
+  return out;
+}
+
+export function readSchemaFile(path: string): SchemaDoc {
+  return parseSchema(readFileSync(path, "utf8"), path);
+}
+
+export function systemSchema(): SchemaDoc {
+  return parseSchema(systemSchemaText, "schemas/system.yaml");
+}
+
+export interface MergedSchema {
+  tables: TableDef[];
+  relations: RelationDef[];
+  actions: unknown[];
+  warnings: string[];
+}
+
+/** Merges documents in order: a later definition of a table partially overrides an earlier one. */
+export function mergeDocs(docs: SchemaDoc[]): MergedSchema {
+  const tables = new Map<string, TableDef>();
+  let relations: RelationDef[] = [];
+  const actions: unknown[] = [];
+  const warnings: string[] = [];
+  for (const doc of docs) {
+    for (const t of doc.Tables) {
+      const have = tables.get(t.TableName);
+      tables.set(t.TableName, have ? mergeTable(have, t, "partial", doc.explicitKeys.get(t.TableName)) : t);
+    }
+    relations = mergeRelations(relations, doc.Relations);
+    actions.push(...doc.Actions);
+    warnings.push(...doc.warnings);
+  }
+  return { tables: [...tables.values()], relations, actions, warnings };
+}

@@ -1,0 +1,58 @@
+// The HTTP server: Bun.serve, one router, identity resolved once per request, errors mapped in one place.
+import type { Server } from "bun";
+import type { Engine } from "../engine/engine.ts";
+import { GUEST } from "../engine/identity/identity.ts";
+import { collection, item, type RouteContext } from "./routes/api.ts";
+import { errorResponse, routeNotFound } from "./errors.ts";
+
+export interface ServerOptions {
+  port: number;
+  hostname?: string;
+  log?: (msg: string) => void;
+}
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish. */
+  stop(): Promise<void>;
+}
+
+async function route(engine: Engine, req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  let path = url.pathname;
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  const parts = path.split("/").slice(1).map(decodeURIComponent);
+  if (path === "/ping") return new Response("pong", { headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  if (parts[0] === "api" && parts.length >= 2 && parts.length <= 3) {
+    engine.syncWithDatabase();
+    const ctx: RouteContext = { engine, who: GUEST, req, url };
+    return parts.length === 2 ? collection(ctx, parts[1]!) : item(ctx, parts[1]!, parts[2]!);
+  }
+  return routeNotFound(url.pathname);
+}
+
+export function startServer(engine: Engine, opts: ServerOptions): RunningServer {
+  const server: Server<undefined> = Bun.serve({
+    port: opts.port,
+    hostname: opts.hostname ?? "0.0.0.0",
+    development: false,
+    async fetch(req) {
+      try {
+        return await route(engine, req);
+      } catch (e) {
+        return errorResponse(e, opts.log);
+      }
+    },
+    error(e) {
+      return errorResponse(e, opts.log);
+    },
+  });
+  return {
+    port: server.port!,
+    url: `http://${opts.hostname && opts.hostname !== "0.0.0.0" ? opts.hostname : "localhost"}:${server.port}`,
+    async stop() {
+      await server.stop(false);
+    },
+  };
+}

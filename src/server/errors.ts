@@ -1,0 +1,47 @@
+// The one place engine errors become HTTP: status by kind, JSON:API `errors` document.
+import { DaptinError, type ErrorKind } from "../engine/errors.ts";
+
+export const STATUS: Record<ErrorKind, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  validation: 422,
+  schema: 422,
+  internal: 500,
+};
+
+export const JSONAPI = "application/vnd.api+json";
+
+export function jsonApi(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": JSONAPI, ...headers } });
+}
+
+export function errorResponse(error: unknown, log?: (msg: string) => void): Response {
+  if (error instanceof DaptinError) {
+    const status = STATUS[error.kind];
+    const item: Record<string, unknown> = { status: String(status), title: error.title };
+    if (error.code) item.code = error.code;
+    if (error.detail) item.detail = error.detail;
+    if (error.source) item.source = error.source;
+    const headers: Record<string, string> = status === 401 ? { "WWW-Authenticate": 'Bearer realm="daptin"' } : {};
+    return jsonApi({ errors: [item] }, status, headers);
+  }
+  // Anything else is our bug: log it, answer without internals.
+  log?.(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return jsonApi({ errors: [{ status: "500", title: "Internal server error" }] }, 500);
+}
+
+export function methodNotAllowed(allow: string[]): Response {
+  return jsonApi(
+    { errors: [{ status: "405", title: "Method not allowed", detail: `allowed: ${allow.join(", ")}` }] },
+    405,
+    { Allow: allow.join(",") },
+  );
+}
+
+export function routeNotFound(path: string): Response {
+  return jsonApi({ errors: [{ status: "404", title: "Not found", detail: `no route for ${path}` }] }, 404);
+}
