@@ -1,6 +1,8 @@
 // Schema files (YAML or JSON) -> typed definitions, with `file:line: what is wrong` errors.
-// Keys match case-insensitively like Daptin's decoder; we also accept snake_case spellings (`table_name`).
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from "yaml";
+// Keys match case-insensitively like Daptin's decoder; snake_case spellings (`table_name`) are accepted too.
+// Decoding works on plain values (Bun's native YAML parser, JSON.parse); only when something is wrong is the
+// text parsed again with positions, to name the line.
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { parsePermission, PermissionSyntaxError } from "../permission/bits.ts";
 import { underscore } from "./names.ts";
 import {
@@ -26,62 +28,77 @@ export class SchemaParseError extends Error {
   }
 }
 
-type Ctx = { file: string; lines: LineCounter; warnings: string[] };
+type Path = (string | number)[];
+
+class DecodeError extends Error {
+  constructor(
+    readonly path: Path,
+    readonly problem: string,
+  ) {
+    super(problem);
+  }
+}
+
+interface Ctx {
+  warnings: { path: Path; text: string }[];
+}
 
 const keyOf = (k: string) => k.replace(/_/g, "").toLowerCase();
+const label = (path: Path) =>
+  path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${p}` : String(p)), "") || "the schema";
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
-function lineOf(ctx: Ctx, node: Node | null | undefined): number {
-  const offset = node?.range?.[0];
-  return offset === undefined ? 1 : ctx.lines.linePos(offset).line;
-}
-
-function fail(ctx: Ctx, node: Node | null | undefined, problem: string): never {
-  throw new SchemaParseError(ctx.file, lineOf(ctx, node), problem);
-}
-
-/** Reads a mapping node into canonical-key -> node, reporting unknown keys as warnings. */
-function fields(ctx: Ctx, node: Node | null, path: string, known: readonly string[]): Map<string, { node: Node | null; raw: string }> {
-  if (!isMap(node)) fail(ctx, node, `${path} must be a mapping (key: value)`);
+/** Reads a mapping into canonical-key -> [value, raw key]; unknown keys become warnings. */
+function fields(ctx: Ctx, value: unknown, path: Path, known: readonly string[]): Map<string, [unknown, string]> {
+  if (!isObj(value)) throw new DecodeError(path, `${label(path)} must be a mapping (key: value)`);
   const canon = new Map(known.map((k) => [keyOf(k), k]));
-  const out = new Map<string, { node: Node | null; raw: string }>();
-  for (const pair of node.items as Pair<Node, Node | null>[]) {
-    const raw = isScalar(pair.key) ? String(pair.key.value) : "";
+  const out = new Map<string, [unknown, string]>();
+  for (const [raw, v] of Object.entries(value)) {
     const name = canon.get(keyOf(raw));
-    if (!name) {
-      ctx.warnings.push(`${ctx.file}:${lineOf(ctx, pair.key)}: unknown key "${raw}" in ${path} is ignored`);
-      continue;
-    }
-    out.set(name, { node: pair.value, raw });
+    if (!name) ctx.warnings.push({ path: [...path, raw], text: `unknown key "${raw}" in ${label(path)} is ignored` });
+    else out.set(name, [v, raw]);
   }
   return out;
 }
 
-function str(ctx: Ctx, node: Node | null, path: string): string {
-  if (node === null || (isScalar(node) && node.value === null)) return "";
-  if (!isScalar(node) || typeof node.value === "object") fail(ctx, node, `${path} must be a text value`);
+function str(v: unknown, path: Path): string {
+  if (v === null || v === undefined) return "";
   // Numbers and booleans are read as their text (Daptin rejects the whole file for `DefaultValue: 0`).
-  return String(node.value);
+  if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return String(v);
+  throw new DecodeError(path, `${label(path)} must be a text value`);
 }
 
-function bool(ctx: Ctx, node: Node | null, path: string): boolean {
-  if (isScalar(node) && typeof node.value === "boolean") return node.value;
-  if (isScalar(node) && (node.value === "true" || node.value === "false")) return node.value === "true";
-  return fail(ctx, node, `${path} must be true or false`);
+function bool(v: unknown, path: Path): boolean {
+  if (typeof v === "boolean") return v;
+  if (v === "true" || v === "false") return v === "true";
+  throw new DecodeError(path, `${label(path)} must be true or false`);
 }
 
-function perm(ctx: Ctx, node: Node | null, path: string): number {
+function perm(v: unknown, path: Path): number {
   try {
-    return parsePermission(node && "toJSON" in node ? (node as { toJSON(): unknown }).toJSON() : null);
+    return parsePermission(v);
   } catch (e) {
-    if (e instanceof PermissionSyntaxError) fail(ctx, node, `${path}: ${e.message}`);
+    if (e instanceof PermissionSyntaxError) throw new DecodeError(path, `${label(path)}: ${e.message}`);
     throw e;
   }
 }
 
-function list<T>(ctx: Ctx, node: Node | null, path: string, item: (n: Node | null, p: string) => T): T[] {
-  if (node === null || (isScalar(node) && node.value === null)) return [];
-  if (!isSeq(node)) fail(ctx, node, `${path} must be a list`);
-  return (node.items as (Node | null)[]).map((n, i) => item(n, `${path}[${i}]`));
+function list<T>(v: unknown, path: Path, item: (v: unknown, p: Path) => T): T[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) throw new DecodeError(path, `${label(path)} must be a list`);
+  return v.map((x, i) => item(x, [...path, i]));
+}
+
+/** Field accessors over one decoded mapping. */
+function reader(f: Map<string, [unknown, string]>, path: Path) {
+  const at = (k: string): Path => [...path, f.get(k)?.[1] ?? k];
+  return {
+    has: (k: string) => f.has(k),
+    raw: (k: string) => f.get(k)?.[0],
+    at,
+    s: (k: string) => (f.has(k) ? str(f.get(k)![0], at(k)).trim() : ""),
+    b: (k: string) => (f.has(k) ? bool(f.get(k)![0], at(k)) : false),
+  };
 }
 
 const COLUMN_KEYS = [
@@ -90,99 +107,86 @@ const COLUMN_KEYS = [
   "Options", "Permission",
 ] as const;
 
-function column(ctx: Ctx, node: Node | null, path: string): ColumnDef {
-  const f = fields(ctx, node, path, COLUMN_KEYS);
-  const s = (k: string) => (f.has(k) ? str(ctx, f.get(k)!.node, `${path}.${k}`).trim() : "");
-  const b = (k: string) => (f.has(k) ? bool(ctx, f.get(k)!.node, `${path}.${k}`) : false);
-  let name = s("Name");
-  let columnName = s("ColumnName");
-  if (!columnName) columnName = name;
-  columnName = underscore(columnName);
+function column(ctx: Ctx, value: unknown, path: Path): ColumnDef {
+  const r = reader(fields(ctx, value, path, COLUMN_KEYS), path);
+  let name = r.s("Name");
+  const columnName = underscore(r.s("ColumnName") || name);
   if (!name) name = columnName;
-  if (!columnName) fail(ctx, node, `${path} needs a Name or ColumnName`);
+  if (!columnName) throw new DecodeError(path, `${label(path)} needs a Name or ColumnName`);
   const col: ColumnDef = {
     Name: name,
     ColumnName: columnName,
-    ColumnType: s("ColumnType"),
-    DataType: s("DataType"),
-    IsNullable: b("IsNullable"),
-    DefaultValue: s("DefaultValue"),
-    IsUnique: b("IsUnique"),
-    IsIndexed: b("IsIndexed"),
-    IsPrimaryKey: b("IsPrimaryKey"),
-    IsAutoIncrement: b("IsAutoIncrement"),
-    IsForeignKey: b("IsForeignKey"),
-    ExcludeFromApi: b("ExcludeFromApi"),
-    ColumnDescription: s("ColumnDescription"),
+    ColumnType: r.s("ColumnType"),
+    DataType: r.s("DataType"),
+    IsNullable: r.b("IsNullable"),
+    DefaultValue: r.has("DefaultValue") ? str(r.raw("DefaultValue"), r.at("DefaultValue")) : "",
+    IsUnique: r.b("IsUnique"),
+    IsIndexed: r.b("IsIndexed"),
+    IsPrimaryKey: r.b("IsPrimaryKey"),
+    IsAutoIncrement: r.b("IsAutoIncrement"),
+    IsForeignKey: r.b("IsForeignKey"),
+    ExcludeFromApi: r.b("ExcludeFromApi"),
+    ColumnDescription: r.s("ColumnDescription"),
   };
-  const fk = f.get("ForeignKeyData");
-  if (fk && fk.node && !(isScalar(fk.node) && fk.node.value === null)) {
-    const ff = fields(ctx, fk.node, `${path}.ForeignKeyData`, ["DataSource", "Namespace", "KeyName"]);
-    const g = (k: string) => (ff.has(k) ? str(ctx, ff.get(k)!.node, `${path}.ForeignKeyData.${k}`) : "");
-    col.ForeignKeyData = { DataSource: g("DataSource"), Namespace: g("Namespace"), KeyName: g("KeyName") };
+  const fk = r.raw("ForeignKeyData");
+  if (fk !== undefined && fk !== null) {
+    const fr = reader(fields(ctx, fk, r.at("ForeignKeyData"), ["DataSource", "Namespace", "KeyName"]), r.at("ForeignKeyData"));
+    col.ForeignKeyData = { DataSource: fr.s("DataSource"), Namespace: fr.s("Namespace"), KeyName: fr.s("KeyName") };
   }
-  const opts = f.get("Options");
-  if (opts) col.Options = list(ctx, opts.node, `${path}.Options`, (n, p) => option(ctx, n, p));
+  if (r.has("Options") && r.raw("Options") !== null) col.Options = list(r.raw("Options"), r.at("Options"), (v, p) => option(ctx, v, p));
   return col;
 }
 
-function option(ctx: Ctx, node: Node | null, path: string): ColumnOption {
-  if (isScalar(node)) return { Value: str(ctx, node, path) };
-  const f = fields(ctx, node, path, ["Value", "Label", "ValueType"]);
-  const value = f.has("Value") ? str(ctx, f.get("Value")!.node, `${path}.Value`) : "";
-  if (value === "") fail(ctx, node, `${path} needs a Value`);
-  const out: ColumnOption = { Value: value };
-  if (f.has("Label")) out.Label = str(ctx, f.get("Label")!.node, `${path}.Label`);
-  if (f.has("ValueType")) out.ValueType = str(ctx, f.get("ValueType")!.node, `${path}.ValueType`);
+function option(ctx: Ctx, value: unknown, path: Path): ColumnOption {
+  if (!isObj(value)) return { Value: str(value, path) };
+  const r = reader(fields(ctx, value, path, ["Value", "Label", "ValueType"]), path);
+  if (r.s("Value") === "") throw new DecodeError(path, `${label(path)} needs a Value`);
+  const out: ColumnOption = { Value: r.s("Value") };
+  if (r.has("Label")) out.Label = r.s("Label");
+  if (r.has("ValueType")) out.ValueType = r.s("ValueType");
   return out;
 }
 
 const ON_DELETE: Record<string, OnDelete> = { restrict: "restrict", setnull: "set_null", cascade: "cascade" };
 
-function relation(ctx: Ctx, node: Node | null, path: string): RelationDef {
-  const f = fields(ctx, node, path, ["Subject", "Relation", "Object", "SubjectName", "ObjectName", "Columns", "OnDelete"]);
-  const s = (k: string) => (f.has(k) ? str(ctx, f.get(k)!.node, `${path}.${k}`).trim() : "");
-  const subject = s("Subject");
-  const object = s("Object");
-  const kind = s("Relation").toLowerCase() as RelationKind;
-  if (!subject) fail(ctx, node, `${path} needs a Subject`);
-  if (!object) fail(ctx, node, `${path} needs an Object`);
+function relation(ctx: Ctx, value: unknown, path: Path): RelationDef {
+  const r = reader(fields(ctx, value, path, ["Subject", "Relation", "Object", "SubjectName", "ObjectName", "Columns", "OnDelete"]), path);
+  const subject = r.s("Subject");
+  const object = r.s("Object");
+  const kind = r.s("Relation").toLowerCase() as RelationKind;
+  if (!subject) throw new DecodeError(path, `${label(path)} needs a Subject`);
+  if (!object) throw new DecodeError(path, `${label(path)} needs an Object`);
   if (!RELATION_KINDS.includes(kind)) {
-    fail(ctx, f.get("Relation")?.node ?? node, `${path}.Relation "${s("Relation")}" is not one of ${RELATION_KINDS.join(", ")}`);
+    throw new DecodeError(r.at("Relation"), `${label(path)}.Relation "${r.s("Relation")}" is not one of ${RELATION_KINDS.join(", ")}`);
   }
   const rel: RelationDef = {
     Subject: subject,
     Relation: kind,
     Object: object,
-    SubjectName: s("SubjectName") || `${subject}_id`,
-    ObjectName: s("ObjectName") || `${object}_id`,
+    SubjectName: r.s("SubjectName") || `${subject}_id`,
+    ObjectName: r.s("ObjectName") || `${object}_id`,
   };
-  if (f.has("Columns")) rel.Columns = list(ctx, f.get("Columns")!.node, `${path}.Columns`, (n, p) => column(ctx, n, p));
-  if (f.has("OnDelete")) {
-    const raw = s("OnDelete");
-    const od = ON_DELETE[keyOf(raw)];
-    if (!od) fail(ctx, f.get("OnDelete")!.node, `${path}.OnDelete "${raw}" is not one of restrict, set_null, cascade`);
+  if (r.has("Columns") && r.raw("Columns") !== null) rel.Columns = list(r.raw("Columns"), r.at("Columns"), (v, p) => column(ctx, v, p));
+  if (r.has("OnDelete") && r.s("OnDelete") !== "") {
+    const od = ON_DELETE[keyOf(r.s("OnDelete"))];
+    if (!od) throw new DecodeError(r.at("OnDelete"), `${label(path)}.OnDelete "${r.s("OnDelete")}" is not one of restrict, set_null, cascade`);
     rel.OnDelete = od;
   }
   return rel;
 }
 
-function groupBinding(ctx: Ctx, node: Node | null, path: string): GroupBinding {
-  if (isScalar(node)) return { Name: str(ctx, node, path) };
-  const f = fields(ctx, node, path, ["Name", "Permission"]);
-  const name = f.has("Name") ? str(ctx, f.get("Name")!.node, `${path}.Name`) : "";
-  if (!name) fail(ctx, node, `${path} needs a Name`);
-  const out: GroupBinding = { Name: name };
-  if (f.has("Permission")) out.Permission = perm(ctx, f.get("Permission")!.node, `${path}.Permission`);
+function groupBinding(ctx: Ctx, value: unknown, path: Path): GroupBinding {
+  if (!isObj(value)) return { Name: str(value, path) };
+  const r = reader(fields(ctx, value, path, ["Name", "Permission"]), path);
+  if (!r.s("Name")) throw new DecodeError(path, `${label(path)} needs a Name`);
+  const out: GroupBinding = { Name: r.s("Name") };
+  if (r.has("Permission")) out.Permission = perm(r.raw("Permission"), r.at("Permission"));
   return out;
 }
 
-function rule(ctx: Ctx, node: Node | null, path: string): RuleDef {
-  const f = fields(ctx, node, path, ["ColumnName", "Tags"]);
-  return {
-    ColumnName: f.has("ColumnName") ? str(ctx, f.get("ColumnName")!.node, `${path}.ColumnName`) : "",
-    Tags: f.has("Tags") ? str(ctx, f.get("Tags")!.node, `${path}.Tags`) : "",
-  };
+function rule(ctx: Ctx, value: unknown, path: Path): RuleDef {
+  const r = reader(fields(ctx, value, path, ["ColumnName", "Tags"]), path);
+  return { ColumnName: r.s("ColumnName"), Tags: r.s("Tags") };
 }
 
 const TABLE_KEYS = [
@@ -192,48 +196,43 @@ const TABLE_KEYS = [
   "TableDescription", "Metering", "StateMachines", "TableId", "UserId",
 ] as const;
 
-function table(ctx: Ctx, node: Node | null, path: string, explicit: Map<string, Set<string>>): TableDef {
-  const f = fields(ctx, node, path, TABLE_KEYS);
-  const name = underscore(f.has("TableName") ? str(ctx, f.get("TableName")!.node, `${path}.TableName`) : "");
-  if (!name) fail(ctx, node, `${path} needs a TableName`);
-  if (name.length < 2) fail(ctx, f.get("TableName")!.node, `${path}.TableName "${name}" must be at least 2 characters`);
-  const p = `${path} (${name})`;
-  const b = (k: string) => (f.has(k) ? bool(ctx, f.get(k)!.node, `${p}.${k}`) : false);
-  const s = (k: string) => (f.has(k) ? str(ctx, f.get(k)!.node, `${p}.${k}`) : "");
-  const columns = f.has("Columns") ? list(ctx, f.get("Columns")!.node, `${p}.Columns`, (n, q) => column(ctx, n, q)) : [];
-  const seen = new Map<string, string>();
-  const colsNode = f.get("Columns")?.node;
+function table(ctx: Ctx, value: unknown, path: Path, explicit: Map<string, Set<string>>): TableDef {
+  const f = fields(ctx, value, path, TABLE_KEYS);
+  const r = reader(f, path);
+  const name = underscore(r.s("TableName"));
+  if (!name) throw new DecodeError(path, `${label(path)} needs a TableName`);
+  if (name.length < 2) throw new DecodeError(r.at("TableName"), `${label(path)}.TableName "${name}" must be at least 2 characters`);
+  const columns = list(r.raw("Columns"), r.at("Columns"), (v, p) => column(ctx, v, p));
+  const seen = new Set<string>();
   columns.forEach((c, i) => {
-    if (seen.has(c.ColumnName)) {
-      const item = isSeq(colsNode) ? (colsNode.items[i] as Node) : colsNode;
-      fail(ctx, item, `${p}.Columns[${i}]: column "${c.ColumnName}" is declared twice`);
-    }
-    seen.set(c.ColumnName, c.Name);
+    if (seen.has(c.ColumnName)) throw new DecodeError([...r.at("Columns"), i], `table ${name}: column "${c.ColumnName}" is declared twice`);
+    seen.add(c.ColumnName);
   });
   const t: TableDef = {
     TableName: name,
     Columns: columns,
-    Relations: f.has("Relations") ? list(ctx, f.get("Relations")!.node, `${p}.Relations`, (n, q) => relation(ctx, n, q)) : [],
-    DefaultPermission: f.has("DefaultPermission") ? perm(ctx, f.get("DefaultPermission")!.node, `${p}.DefaultPermission`) : 0,
-    Permission: f.has("Permission") ? perm(ctx, f.get("Permission")!.node, `${p}.Permission`) : 0,
-    IsHidden: b("IsHidden"),
-    IsJoinTable: b("IsJoinTable"),
-    IsTopLevel: b("IsTopLevel"),
-    IsStateTrackingEnabled: b("IsStateTrackingEnabled"),
-    IsAuditEnabled: b("IsAuditEnabled"),
-    TranslationsEnabled: b("TranslationsEnabled"),
-    DefaultOrder: s("DefaultOrder").replace(/^["']|["']$/g, ""),
-    Icon: s("Icon"),
-    TableDescription: s("TableDescription"),
+    Relations: list(r.raw("Relations"), r.at("Relations"), (v, p) => relation(ctx, v, p)),
+    DefaultPermission: r.has("DefaultPermission") && r.raw("DefaultPermission") !== null ? perm(r.raw("DefaultPermission"), r.at("DefaultPermission")) : 0,
+    Permission: r.has("Permission") && r.raw("Permission") !== null ? perm(r.raw("Permission"), r.at("Permission")) : 0,
+    IsHidden: r.b("IsHidden"),
+    IsJoinTable: r.b("IsJoinTable"),
+    IsTopLevel: r.b("IsTopLevel"),
+    IsStateTrackingEnabled: r.b("IsStateTrackingEnabled"),
+    IsAuditEnabled: r.b("IsAuditEnabled"),
+    TranslationsEnabled: r.b("TranslationsEnabled"),
+    DefaultOrder: r.s("DefaultOrder").replace(/^["']|["']$/g, ""),
+    Icon: r.s("Icon"),
+    TableDescription: r.s("TableDescription"),
   };
-  if (f.has("DefaultGroups")) t.DefaultGroups = list(ctx, f.get("DefaultGroups")!.node, `${p}.DefaultGroups`, (n, q) => groupBinding(ctx, n, q));
-  if (f.has("AccessGroups")) t.AccessGroups = list(ctx, f.get("AccessGroups")!.node, `${p}.AccessGroups`, (n, q) => groupBinding(ctx, n, q));
-  if (f.has("Validations")) t.Validations = list(ctx, f.get("Validations")!.node, `${p}.Validations`, (n, q) => rule(ctx, n, q));
-  if (f.has("Conformations")) t.Conformations = list(ctx, f.get("Conformations")!.node, `${p}.Conformations`, (n, q) => rule(ctx, n, q));
-  if (f.has("CompositeKeys")) {
-    t.CompositeKeys = list(ctx, f.get("CompositeKeys")!.node, `${p}.CompositeKeys`, (n, q) =>
-      list(ctx, n, q, (m, r) => str(ctx, m, r)),
-    );
+  const groups = (k: "DefaultGroups" | "AccessGroups") => {
+    if (r.has(k) && r.raw(k) !== null) t[k] = list(r.raw(k), r.at(k), (v, p) => groupBinding(ctx, v, p));
+  };
+  groups("DefaultGroups");
+  groups("AccessGroups");
+  if (r.has("Validations") && r.raw("Validations") !== null) t.Validations = list(r.raw("Validations"), r.at("Validations"), (v, p) => rule(ctx, v, p));
+  if (r.has("Conformations") && r.raw("Conformations") !== null) t.Conformations = list(r.raw("Conformations"), r.at("Conformations"), (v, p) => rule(ctx, v, p));
+  if (r.has("CompositeKeys") && r.raw("CompositeKeys") !== null) {
+    t.CompositeKeys = list(r.raw("CompositeKeys"), r.at("CompositeKeys"), (v, p) => list(v, p, (x, q) => str(x, q)));
   }
   explicit.set(name, new Set([...f.keys()]));
   return t;
@@ -244,22 +243,64 @@ const TOP_KEYS = [
   "Imports", "EnableGraphQL",
 ] as const;
 
-/** Parses one schema file's text. `file` is only used in messages. */
-export function parseSchema(text: string, file: string): SchemaDoc {
+/** Decodes an already-parsed schema value (a stored `world_schema_json`, an uploaded document). */
+export function decodeSchema(value: unknown): { doc: SchemaDoc; warningPaths: { path: Path; text: string }[] } {
+  const ctx: Ctx = { warnings: [] };
+  const doc: SchemaDoc = { Tables: [], Relations: [], Actions: [], explicitKeys: new Map(), warnings: [] };
+  if (value === null || value === undefined || value === "") return { doc, warningPaths: [] };
+  const r = reader(fields(ctx, value, [], TOP_KEYS), []);
+  doc.Tables = list(r.raw("Tables"), r.at("Tables"), (v, p) => table(ctx, v, p, doc.explicitKeys));
+  doc.Relations = list(r.raw("Relations"), r.at("Relations"), (v, p) => relation(ctx, v, p));
+  doc.Actions = list(r.raw("Actions"), r.at("Actions"), (v) => v);
+  return { doc, warningPaths: ctx.warnings };
+}
+
+/** The line of the node at `path` in the text (best effort: the nearest existing ancestor). */
+function lineAt(text: string, path: Path): number {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
-  const ctx: Ctx = { file, lines, warnings: [] };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
-    throw new SchemaParseError(file, line, e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""));
+  const d = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  let node: Node | null = d.contents as Node | null;
+  let line = 1;
+  for (const step of path) {
+    if (node?.range) line = lines.linePos(node.range[0]).line;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(step));
+      if (!pair) break;
+      if (isScalar(pair.key) && pair.key.range) line = lines.linePos(pair.key.range[0]).line;
+      node = pair.value as Node | null;
+    } else if (isSeq(node) && typeof step === "number") node = node.items[step] as Node | null;
+    else break;
   }
-  const root = doc.contents as Node | null;
-  const out: SchemaDoc = { Tables: [], Relations: [], Actions: [], explicitKeys: new Map(), warnings: ctx.warnings };
-  if (root === null || (isScalar(root) && (root.value === null || root.value === ""))) return out;
-  const f = fields(ctx, root, "the schema", TOP_KEYS);
-  if (f.has("Tables")) out.Tables = list(ctx, f.get("Tables")!.node, "Tables", (n, p) => table(ctx, n, p, out.explicitKeys));
-  if (f.has("Relations")) out.Relations = list(ctx, f.get("Relations")!.node, "Relations", (n, p) => relation(ctx, n, p));
-  if (f.has("Actions")) out.Actions = list(ctx, f.get("Actions")!.node, "Actions", (n) => (n ? n.toJSON() : null));
-  return out;
+  if (node?.range) line = lines.linePos(node.range[0]).line;
+  return line;
+}
+
+function syntaxError(text: string, file: string, message: string): SchemaParseError {
+  const lines = new LineCounter();
+  const d = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  const e = d.errors[0];
+  if (e) {
+    const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
+    return new SchemaParseError(file, line, e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""));
+  }
+  return new SchemaParseError(file, 1, message);
+}
+
+/** Parses one schema file's text. `file` is used in messages and picks JSON for `.json`. */
+export function parseSchema(text: string, file: string): SchemaDoc {
+  let value: unknown;
+  try {
+    value = file.toLowerCase().endsWith(".json") ? JSON.parse(text) : Bun.YAML.parse(text);
+  } catch (e) {
+    throw syntaxError(text, file, (e as Error).message);
+  }
+  if (Array.isArray(value) && !file.toLowerCase().endsWith(".json")) value = value[0]; // first YAML document
+  try {
+    const { doc, warningPaths } = decodeSchema(value);
+    doc.warnings = warningPaths.map((w) => `${file}:${lineAt(text, w.path)}: ${w.text}`);
+    return doc;
+  } catch (e) {
+    if (e instanceof DecodeError) throw new SchemaParseError(file, lineAt(text, e.path), e.problem);
+    throw e;
+  }
 }

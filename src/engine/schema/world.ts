@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { SqlDb } from "../db/dialect.ts";
 import { relationKey } from "./merge.ts";
 import { isJoinTableName } from "./names.ts";
-import { parseSchema } from "./parse.ts";
+import { decodeSchema } from "./parse.ts";
 import type { TableInfo } from "./registry.ts";
 import type { ColumnDef, TableDef } from "./types.ts";
 
@@ -38,5 +38,5 @@ export function storedDefinitions(db: SqlDb): TableDef[] {
     }
   }
   if (defs.length === 0) return [];
-  return parseSchema(JSON.stringify({ Tables: defs }), "world.world_schema_json").Tables;
+  return decodeSchema({ Tables: defs }).doc.Tables;
 }
