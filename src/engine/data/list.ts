@@ -83,8 +83,10 @@ function likeCondition(expr: SQL, pattern: string, negate: boolean): SQL {
 /** Strips the `%` a Daptin client puts around a value itself (`"%milk%"`), then escapes the rest. */
 function wildcard(value: JsonValue, lead: boolean, trail: boolean): string {
   let s = String(value ?? "");
-  if (lead && s.startsWith("%")) s = s.slice(1);
-  if (trail && s.endsWith("%") && !s.endsWith("\\%")) s = s.slice(0, -1);
+  // For `contains` only a value wrapped on both sides counts as Daptin-style ("%milk%"; "50%" stays literal).
+  const wrapped = s.length >= 2 && s.startsWith("%") && s.endsWith("%");
+  if (lead && s.startsWith("%") && (!trail || wrapped)) s = s.slice(1);
+  if (trail && s.endsWith("%") && (!lead || wrapped)) s = s.slice(0, -1);
   return `${lead ? "%" : ""}${escapeLike(s)}${trail ? "%" : ""}`;
 }
 

@@ -21,7 +21,8 @@ export function columnDef(partial: Partial<ColumnDef> & { ColumnName: string }):
 
 export const STANDARD_COLUMNS: readonly ColumnDef[] = [
   columnDef({ ColumnName: "id", ColumnType: "id", DataType: "INTEGER", IsPrimaryKey: true, IsAutoIncrement: true, ExcludeFromApi: true }),
-  columnDef({ ColumnName: "version", ColumnType: "measurement", DataType: "INTEGER", DefaultValue: "1", ExcludeFromApi: true }),
+  // Shown read-only (Daptin hides it) so clients can send it back for the optimistic check on PATCH.
+  columnDef({ ColumnName: "version", ColumnType: "measurement", DataType: "INTEGER", DefaultValue: "1" }),
   columnDef({ ColumnName: "created_at", ColumnType: "datetime", DataType: "timestamp", DefaultValue: "current_timestamp", IsIndexed: true }),
   columnDef({ ColumnName: "updated_at", ColumnType: "datetime", DataType: "timestamp", IsNullable: true, IsIndexed: true }),
   columnDef({ ColumnName: "reference_id", ColumnType: "alias", DataType: "blob", IsUnique: true }),

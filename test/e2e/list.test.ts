@@ -1,0 +1,169 @@
+// List parameters over HTTP: paging and links, sort, query operators, keyword filter, fields, relation filters.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { api, FIXTURES, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+
+let s: TestServer;
+const cats: Record<string, string> = {};
+
+const q = (items: unknown[]) => `query=${encodeURIComponent(JSON.stringify(items))}`;
+const names = (r: { body: any }) => r.body.data.map((d: any) => d.attributes.name);
+
+beforeAll(async () => {
+  const dir = tempDir();
+  copyFileSync(join(FIXTURES, "schema_product.yaml"), join(dir, "schema_product.yaml"));
+  s = await startServer({ dir });
+  for (const n of ["Garden", "Kitchen"]) {
+    cats[n] = (await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: n } } })).body.data.id;
+  }
+  const rows: [string, number, boolean, string, string | null][] = [
+    ["Apple peeler", 5, true, "Kitchen", "2024-01-01T00:00:00Z"],
+    ["Bread knife", 12.5, true, "Kitchen", "2024-03-01T00:00:00Z"],
+    ["Compost bin", 40, false, "Garden", null],
+    ["Garden hose", 25, true, "Garden", "2024-06-01T00:00:00Z"],
+    ["Milk frother", 18, false, "Kitchen", null],
+    ["50% off sign", 1, true, "Garden", null],
+    ["500 nails", 3, true, "Garden", null],
+    ["snake_case ruler", 2, false, "Garden", null],
+    ["Rake", 15, true, "Garden", "2023-12-31T00:00:00Z"],
+    ["Whisk", 4, true, "Kitchen", null],
+    ["Zester", 7, false, "Kitchen", null],
+    ["Oven mitt", 6, true, "Kitchen", null],
+  ];
+  for (const [name, price, published, cat, released] of rows) {
+    const r = await api(s, "POST", "/api/product", {
+      data: { type: "product", attributes: { name, price, published, released_at: released, category_id: cats[cat] } },
+    });
+    expect(r.status).toBe(201);
+  }
+});
+afterAll(async () => {
+  await s.stop();
+});
+
+describe("paging", () => {
+  test("default page size 10 and Daptin's links object", async () => {
+    const r = await api(s, "GET", "/api/product");
+    expect(r.status).toBe(200);
+    expect(r.body.data.length).toBe(10);
+    expect(r.body.links).toMatchObject({ current_page: 1, from: 0, last_page: 2, per_page: 10, to: 10, total: 12 });
+    expect(r.body.links.next_page_url).toContain("page[number]=2");
+    expect(r.body.links.prev_page_url).toBeUndefined();
+  });
+
+  test("page[number] and page[size]", async () => {
+    const all = names(await api(s, "GET", "/api/product?page[size]=12&sort=name"));
+    const p2 = await api(s, "GET", "/api/product?page[size]=5&page[number]=2&sort=name");
+    expect(names(p2)).toEqual(all.slice(5, 10));
+    expect(p2.body.links).toMatchObject({ current_page: 2, from: 5, last_page: 3, per_page: 5, to: 10, total: 12 });
+    expect(p2.body.links.prev_page_url).toContain("page[number]=1");
+    const p4 = await api(s, "GET", "/api/product?page%5Bsize%5D=5&page%5Bnumber%5D=4");
+    expect(p4.body.data).toEqual([]);
+  });
+
+  test("page[size] above 1000, zero or not a number is a 400 naming the parameter", async () => {
+    for (const v of ["1001", "0", "ten", "-1"]) {
+      const r = await api(s, "GET", `/api/product?page[size]=${v}`);
+      expect(r.status).toBe(400);
+      expect(r.body.errors[0].source.parameter).toBe("page[size]");
+    }
+    expect((await api(s, "GET", "/api/product?page[size]=1000")).status).toBe(200);
+    expect((await api(s, "GET", "/api/product?page[number]=0")).status).toBe(400);
+  });
+});
+
+describe("sort", () => {
+  test("table DefaultOrder (+name) applies without sort", async () => {
+    const r = names(await api(s, "GET", "/api/product?page[size]=3"));
+    expect(r).toEqual(["50% off sign", "500 nails", "Apple peeler"]);
+  });
+  test("several keys and descending", async () => {
+    const r = await api(s, "GET", "/api/product?sort=-published,-price&page[size]=3");
+    expect(names(r)).toEqual(["Garden hose", "Rake", "Bread knife"]);
+  });
+  test("unknown column is a 400", async () => {
+    const r = await api(s, "GET", "/api/product?sort=-nope");
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0].source.parameter).toBe("sort");
+    expect((await api(s, "GET", "/api/product?sort=password")).status).toBe(400);
+  });
+});
+
+describe("query", () => {
+  const run = async (items: unknown[], extra = "") => {
+    const r = await api(s, "GET", `/api/product?page[size]=100&sort=name&${q(items)}${extra}`);
+    expect(r.status).toBe(200);
+    return names(r);
+  };
+  test("comparison operators", async () => {
+    expect(await run([{ column: "price", operator: "more than", value: 20 }])).toEqual(["Compost bin", "Garden hose"]);
+    expect(await run([{ column: "price", operator: "less than", value: 3 }])).toEqual(["50% off sign", "snake_case ruler"]);
+    expect(await run([{ column: "price", operator: "gte", value: 25 }])).toEqual(["Compost bin", "Garden hose"]);
+    expect(await run([{ column: "price", operator: "lte", value: 2 }])).toEqual(["50% off sign", "snake_case ruler"]);
+    expect(await run([{ column: "name", operator: "is", value: "Rake" }])).toEqual(["Rake"]);
+    expect((await run([{ column: "name", operator: "neq", value: "Rake" }])).length).toBe(11);
+    expect(await run([{ column: "price", operator: "between", value: [12, 16] }])).toEqual(["Bread knife", "Rake"]);
+  });
+  test("booleans, null and lists", async () => {
+    expect((await run([{ column: "published", operator: "is", value: false }])).length).toBe(4);
+    expect((await run([{ column: "published", operator: "is true" }])).length).toBe(8);
+    expect((await run([{ column: "published", operator: "is false" }])).length).toBe(4);
+    expect((await run([{ column: "released_at", operator: "is empty" }])).length).toBe(8);
+    expect((await run([{ column: "released_at", operator: "is not empty" }])).length).toBe(4);
+    expect(await run([{ column: "name", operator: "in", value: ["Rake", "Whisk", "Nope"] }])).toEqual(["Rake", "Whisk"]);
+    expect((await run([{ column: "name", operator: "none of", value: ["Rake", "Whisk"] }])).length).toBe(10);
+    expect(await run([{ column: "released_at", operator: "after", value: "2024-02-01" }])).toEqual(["Bread knife", "Garden hose"]);
+  });
+  test("text operators take % and _ literally; Daptin-style %value% still works", async () => {
+    expect(await run([{ column: "name", operator: "contains", value: "50%" }])).toEqual(["50% off sign"]);
+    expect(await run([{ column: "name", operator: "contains", value: "e_c" }])).toEqual(["snake_case ruler"]);
+    expect(await run([{ column: "name", operator: "contains", value: "%milk%" }])).toEqual(["Milk frother"]);
+    expect(await run([{ column: "name", operator: "begins with", value: "Gar" }])).toEqual(["Garden hose"]);
+    expect(await run([{ column: "name", operator: "ends with", value: "bin" }])).toEqual(["Compost bin"]);
+    expect((await run([{ column: "name", operator: "not contains", value: "e" }])).length).toBe(4);
+    expect(await run([{ column: "name", operator: "like", value: "_ake" }])).toEqual(["Rake"]);
+    expect(await run([{ column: "name", operator: "fuzzy_all", value: "garden hose" }])).toEqual(["Garden hose"]);
+  });
+  test("logical_group ORs, groups AND with the rest", async () => {
+    const r = await run([
+      { column: "published", operator: "is", value: true },
+      { column: "name", operator: "contains", value: "knife", logical_group: "g" },
+      { column: "name", operator: "contains", value: "rake", logical_group: "g" },
+    ]);
+    expect(r).toEqual(["Bread knife", "Rake"]);
+  });
+  test("foreign keys compare by reference id", async () => {
+    const r = await run([{ column: "category_id", operator: "is", value: cats.Kitchen }]);
+    expect(r.length).toBe(6);
+  });
+  test("bad queries are 400s", async () => {
+    for (const bad of ["[{", '{"column":"name"}', '[{"column":"nope","operator":"is","value":1}]', '[{"column":"name","operator":"explode","value":1}]', '[{"column":"name","operator":"in","value":"x"}]', '[{"column":"category_id","operator":"is","value":"not-a-uuid"}]', "[1]"]) {
+      const r = await api(s, "GET", `/api/product?query=${encodeURIComponent(bad)}`);
+      expect(`${bad} ${r.status}`).toBe(`${bad} 400`);
+      expect(r.body.errors[0].source.parameter).toBe("query");
+    }
+  });
+});
+
+describe("filter, fields and relation filters", () => {
+  test("filter searches indexed label columns", async () => {
+    const r = await api(s, "GET", "/api/product?filter=gard&page[size]=100");
+    expect(names(r)).toEqual(["Garden hose"]);
+    expect(r.body.links.total).toBe(1);
+  });
+  test("fields and fields[type] select attributes", async () => {
+    for (const p of ["fields=name,price", "fields[product]=name,price"]) {
+      const r = await api(s, "GET", `/api/product?${p}&page[size]=1`);
+      expect(Object.keys(r.body.data[0].attributes).sort()).toEqual(["__type", "name", "permission", "price", "reference_id", "user_account_id"]);
+    }
+    const bad = await api(s, "GET", "/api/product?fields=name,nope");
+    expect(bad.status).toBe(400);
+  });
+  test("?category_id=<uuid> lists the products of a category; the reverse works from category", async () => {
+    const r = await api(s, "GET", `/api/product?category_id=${cats.Garden}&page[size]=100`);
+    expect(r.body.links.total).toBe(6);
+    const bad = await api(s, "GET", `/api/product?category_id=zzz`);
+    expect(bad.status).toBe(400);
+  });
+});
