@@ -34,7 +34,7 @@ export function seedIfEmpty(db: SqlDb): boolean {
       VALUES (${name}, ${DEFAULT_PERMISSION}, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`).lastInsertRowid;
   }
   db.run(sql`INSERT INTO user_account_user_account_id_has_usergroup_usergroup_id (user_account_id, usergroup_id, permission, reference_id, version, created_at, updated_at)
-    VALUES (${guest}, ${groupIds.users!}, ${DEFAULT_PERMISSION}, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`);
+    VALUES (${guest}, ${groupIds.users!}, 0, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`);
   return true;
 }
 
@@ -105,4 +105,5 @@ export function seedConfig(config: ConfigStore): void {
   config.ensure("jwt.secret", () => randomBytes(32).toString("hex"));
   config.ensure("encryption.secret", () => randomBytes(16).toString("hex"));
   config.ensure("jwt.token.issuer", () => `daptin-${randomBytes(3).toString("hex")}`);
+  config.ensure("jwt.token.life.hours", () => "72");
 }

@@ -17,6 +17,12 @@ import { mergeTable } from "./schema/merge.ts";
 import { Registry, RegistryError } from "./schema/registry.ts";
 import type { SchemaDoc, TableDef } from "./schema/types.ts";
 import { storedDefinitions } from "./schema/world.ts";
+import { BUILTIN_ACTIONS } from "./actions/builtin.ts";
+import { ActionRunner } from "./actions/runner.ts";
+import { syncActions } from "./actions/sync.ts";
+import { GUEST, type Identity } from "./identity/identity.ts";
+import { Tokens } from "./identity/jwt.ts";
+import { Users } from "./identity/users.ts";
 
 export interface EngineConfig {
   dbType: "sqlite";
@@ -47,6 +53,9 @@ export class Engine {
   readonly config: ConfigStore;
   readonly data: DataService;
   readonly tablePermissions: TablePermissions;
+  readonly users: Users;
+  readonly actions: ActionRunner;
+  private tokensValue!: Tokens;
   private registryValue!: Registry;
   private adminExists = false;
   private schemaHash = "";
@@ -64,6 +73,33 @@ export class Engine {
         for (const l of this.listeners) l(e);
       },
     });
+    this.users = new Users(db);
+    this.actions = new ActionRunner(
+      {
+        db,
+        data: this.data,
+        users: this.users,
+        tokens: { issue: (u) => this.tokensValue.issue(u), verify: (t) => this.tokensValue.verify(t) } as Tokens,
+        registry: () => this.registryValue,
+        lockedDown: () => this.refreshState(),
+      },
+      this.tablePermissions,
+    );
+  }
+
+  get tokens(): Tokens {
+    return this.tokensValue;
+  }
+
+  /** The caller a token stands for: no token is a guest; a bad or stale token is a 401 that says why. */
+  async identify(token: string | null | undefined): Promise<Identity> {
+    if (!token) return GUEST;
+    return this.users.fromClaims(await this.tokensValue.verify(token));
+  }
+
+  /** Whether the instance left bootstrap mode (someone became administrator). */
+  get lockedDown(): boolean {
+    return this.adminExists;
   }
 
   get registry(): Registry {
@@ -139,6 +175,7 @@ export class Engine {
       applyPlan(this.db, plan);
       seeded = seedIfEmpty(this.db);
       world = syncWorld(this.db, registry);
+      syncActions(this.db, BUILTIN_ACTIONS, hasAdministrator(this.db));
       seedConfig(this.config);
       this.schemaHash = this.computeSchemaHash();
       this.config.set("schema.hash", this.schemaHash);
@@ -158,6 +195,12 @@ export class Engine {
   private refreshState(): void {
     this.adminExists = hasAdministrator(this.db);
     this.tablePermissions.invalidate();
+    this.users.invalidate();
+    this.tokensValue = new Tokens({
+      secret: this.config.get("jwt.secret")!,
+      issuer: this.config.get("jwt.token.issuer")!,
+      lifetimeHours: Number(this.config.get("jwt.token.life.hours") ?? 72) || 72,
+    });
   }
 
   /**

@@ -309,10 +309,10 @@ describe("Registry: columns", () => {
     }
   });
 
-  test("apiColumns excludes version (internal, like id)", () => {
+  test("apiColumns shows version read-only (for the optimistic check), never id", () => {
     const api = t("todo").apiColumns.map((c) => c.ColumnName);
-    expect(api).not.toContain("version");
-    expect(api).toEqual(["created_at", "permission", "project_id", "reference_id", "title", "updated_at", "user_account_id"]);
+    expect(api).toContain("version");
+    expect(api).toEqual(["created_at", "permission", "project_id", "reference_id", "title", "updated_at", "user_account_id", "version"]);
   });
 
   test("column families come from ColumnType/DataType", () => {

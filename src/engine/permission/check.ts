@@ -10,16 +10,38 @@ export interface PermissionInstance {
   groups: { groupId: number; permission: number }[];
 }
 
-export function can(who: Identity, op: Operation, obj: PermissionInstance): boolean {
-  if (who.isAdmin) return true;
+export interface Verdict {
+  allowed: boolean;
+  /** Which rule decided, in words (for `daptin permission explain`). */
+  reason: string;
+}
+
+export function explain(who: Identity, op: Operation, obj: PermissionInstance): Verdict {
+  if (who.isAdmin) return { allowed: true, reason: "administrators may do everything" };
   const p = obj.permission;
-  if (op === "execute" && who.kind === "user" && (p & AUTHENTICATED_EXECUTE) !== 0) return true;
+  if (op === "execute" && who.kind === "user" && (p & AUTHENTICATED_EXECUTE) !== 0) {
+    return { allowed: true, reason: "any signed-in user may execute (authenticated_execute)" };
+  }
   // Unlike Daptin, an ownerless object never matches a guest's "null" user id: owner bits need a real owner.
-  if (obj.ownerId !== null && who.userId !== null && obj.ownerId === who.userId && (p & bit("owner", op)) !== 0) return true;
-  if ((p & bit("guest", op)) !== 0) return true;
+  if (obj.ownerId !== null && who.userId !== null && obj.ownerId === who.userId && (p & bit("owner", op)) !== 0) {
+    return { allowed: true, reason: `the owner may ${op}` };
+  }
+  if ((p & bit("guest", op)) !== 0) return { allowed: true, reason: `everyone may ${op} (guest bit)` };
   if (who.groupIds.length > 0) {
     const g = bit("group", op);
-    for (const grant of obj.groups) if ((grant.permission & g) !== 0 && who.groupIds.includes(grant.groupId)) return true;
+    for (const grant of obj.groups) {
+      if ((grant.permission & g) !== 0 && who.groupIds.includes(grant.groupId)) {
+        return { allowed: true, reason: `shared with a group of the caller (group ${grant.groupId}) that may ${op}` };
+      }
+    }
   }
-  return false;
+  const owner = obj.ownerId !== null && obj.ownerId === who.userId;
+  return {
+    allowed: false,
+    reason: owner ? `the owner bit for ${op} is not set` : `no guest bit, ${who.userId === null ? "caller is a guest" : "caller is not the owner"}, and no group grant for ${op}`,
+  };
+}
+
+export function can(who: Identity, op: Operation, obj: PermissionInstance): boolean {
+  return explain(who, op, obj).allowed;
 }

@@ -261,15 +261,17 @@ function lineAt(text: string, path: Path): number {
   const d = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
   let node: Node | null = d.contents as Node | null;
   let line = 1;
-  for (const step of path) {
+  for (const [i, step] of path.entries()) {
     if (node?.range) line = lines.linePos(node.range[0]).line;
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(step));
-      if (!pair) break;
+      if (!pair) return line;
       if (isScalar(pair.key) && pair.key.range) line = lines.linePos(pair.key.range[0]).line;
+      // A path that ends on a key names that key's line (its value may start on the next one).
+      if (i === path.length - 1 && !isScalar(pair.value)) return line;
       node = pair.value as Node | null;
     } else if (isSeq(node) && typeof step === "number") node = node.items[step] as Node | null;
-    else break;
+    else return line;
   }
   if (node?.range) line = lines.linePos(node.range[0]).line;
   return line;

@@ -1,0 +1,26 @@
+// The built-in actions that exist so far, stored in the `action` table like schema-defined ones.
+import { AUTHENTICATED_EXECUTE } from "../permission/bits.ts";
+import type { ActionDef } from "./types.ts";
+
+const field = (name: string, type: string, nullable = false) => ({ Name: name, ColumnName: name, ColumnType: type, IsNullable: nullable });
+
+export const BUILTIN_ACTIONS: ActionDef[] = [
+  {
+    Name: "signup", Label: "Sign up", OnType: "user_account", InstanceOptional: true, Performer: "signup",
+    InFields: [field("name", "label"), field("email", "email"), field("mobile", "label", true), field("password", "password"), field("passwordConfirm", "password")],
+  },
+  {
+    Name: "signin", Label: "Sign in", OnType: "user_account", InstanceOptional: true, Performer: "jwt.token",
+    InFields: [field("email", "email"), field("password", "password")],
+  },
+  {
+    Name: "become_an_administrator", Label: "Become administrator of this instance", OnType: "world", InstanceOptional: true,
+    Performer: "__become_admin", InFields: [],
+  },
+];
+
+/** After lock-down: owner and groups only, so only administrators run these until the admin opens them. */
+export const LOCKED_ACTION_PERMISSION = 2085120;
+/** `signin` stays open to guests after lock-down. */
+export const SIGNIN_PERMISSION = 561441;
+export { AUTHENTICATED_EXECUTE };

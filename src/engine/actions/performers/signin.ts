@@ -1,0 +1,22 @@
+// `signin` (performer `jwt.token`): checks the password and hands the client a session token.
+import { unauthorized, validation } from "../../errors.ts";
+import { checkPassword } from "../../identity/users.ts";
+import type { ActionResponse } from "../types.ts";
+import { text, type Performer } from "./context.ts";
+
+export const signin: Performer = async ({ attributes }, ctx) => {
+  const email = text(attributes.email).trim().toLowerCase();
+  const password = text(attributes.password);
+  if (email === "" || password === "") throw validation("Validation failed", "email or password is empty");
+  const user = ctx.users.byEmail(email);
+  // One message for an unknown email and a wrong password: no user enumeration.
+  if (!(await checkPassword(password, user?.passwordHash)) || !user) throw unauthorized("Unauthorized", "Invalid username or password");
+  const token = await ctx.tokens.issue({ email: user.email!, name: user.name ?? "", referenceId: user.userRef!, authVersion: user.authVersion });
+  const responses: ActionResponse[] = [
+    { ResponseType: "client.store.set", Attributes: { key: "token", value: token } },
+    { ResponseType: "client.cookie.set", Attributes: { key: "token", value: `${token}; SameSite=Strict` } },
+    { ResponseType: "client.notify", Attributes: { message: "Logged in", title: "Success", type: "success" } },
+    { ResponseType: "client.redirect", Attributes: { delay: 2000, location: "/", window: "self" } },
+  ];
+  return responses;
+};

@@ -1,0 +1,89 @@
+// Users and their groups: building identities from tokens or emails, checking passwords.
+import { sql } from "drizzle-orm";
+import type { SqlDb } from "../db/dialect.ts";
+import { bytesToUuid, uuidToBytes } from "../data/ids.ts";
+import { unauthorized } from "../errors.ts";
+import type { Identity } from "./identity.ts";
+import type { TokenClaims } from "./jwt.ts";
+
+interface UserRow {
+  id: number;
+  reference_id: Uint8Array;
+  email: string;
+  name: string;
+  password: string | null;
+  auth_version: number | null;
+  groups: string | null;
+}
+
+const USER_WITH_GROUPS = sql`SELECT u.id, u.reference_id, u.email, u.name, u.password, u.auth_version,
+  (SELECT group_concat(m.usergroup_id) FROM user_account_user_account_id_has_usergroup_usergroup_id m WHERE m.user_account_id = u.id) AS groups
+  FROM user_account u`;
+
+export class Users {
+  private adminGroupId: number | null | undefined;
+
+  constructor(private readonly db: SqlDb) {}
+
+  /** Forgets cached facts (the administrators group id) after another process changed the database. */
+  invalidate(): void {
+    this.adminGroupId = undefined;
+  }
+
+  administratorsGroupId(): number | null {
+    if (this.adminGroupId === undefined) {
+      this.adminGroupId = this.db.get<{ id: number }>(sql`SELECT id FROM usergroup WHERE name = 'administrators'`)?.id ?? null;
+    }
+    return this.adminGroupId;
+  }
+
+  private toIdentity(u: UserRow): Identity {
+    const groupIds = u.groups ? u.groups.split(",").map(Number) : [];
+    const admin = this.administratorsGroupId();
+    return {
+      kind: "user",
+      userId: u.id,
+      userRef: bytesToUuid(u.reference_id),
+      email: u.email,
+      name: u.name,
+      groupIds,
+      isAdmin: admin !== null && groupIds.includes(admin),
+    };
+  }
+
+  byEmail(email: string): (Identity & { passwordHash: string | null; authVersion: number }) | null {
+    const u = this.db.get<UserRow>(sql`${USER_WITH_GROUPS} WHERE u.email = ${email.trim().toLowerCase()}`);
+    return u ? { ...this.toIdentity(u), passwordHash: u.password, authVersion: u.auth_version ?? 1 } : null;
+  }
+
+  byId(id: number): Identity | null {
+    const u = this.db.get<UserRow>(sql`${USER_WITH_GROUPS} WHERE u.id = ${id}`);
+    return u ? this.toIdentity(u) : null;
+  }
+
+  /** The identity a verified token stands for; a deleted user or a changed password makes it stale (401). */
+  fromClaims(claims: TokenClaims): Identity {
+    const u = this.db.get<UserRow>(sql`${USER_WITH_GROUPS} WHERE u.reference_id = ${uuidToBytes(claims.sub)}`);
+    if (!u) throw unauthorized("Invalid token", "the user of this token no longer exists");
+    if (typeof claims.auth_version !== "number" || claims.auth_version !== (u.auth_version ?? 1)) {
+      throw unauthorized("Invalid token", "the token is stale (the password was changed); sign in again");
+    }
+    return this.toIdentity(u);
+  }
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/** Constant work whether or not the user exists, so timing does not reveal which emails are registered. */
+export async function checkPassword(plain: string, hash: string | null | undefined): Promise<boolean> {
+  if (!hash) {
+    dummyHash ??= Bun.password.hash("no such user", { algorithm: "bcrypt", cost: 11 });
+    await Bun.password.verify(plain, await dummyHash).catch(() => false);
+    return false;
+  }
+  try {
+    return await Bun.password.verify(plain, hash);
+  } catch {
+    return false;
+  }
+}
