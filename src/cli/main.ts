@@ -1,7 +1,9 @@
 // The `daptin` command: commander program, one file per subcommand, all over one engine.
 import { Command, CommanderError } from "commander";
+import { registerPermission } from "./commands/permission.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerServe } from "./commands/serve.ts";
+import { registerUser } from "./commands/user.ts";
 import { normaliseArgv } from "./options.ts";
 import { configureColour, EXIT_OK, EXIT_USAGE, reportError } from "./output.ts";
 import pkg from "../../package.json" with { type: "json" };
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerSchema(program);
+  registerUser(program);
+  registerPermission(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

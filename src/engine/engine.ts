@@ -11,7 +11,9 @@ import { applyPlan, planMigration, type Plan } from "./db/migrate.ts";
 import { openSqlite } from "./db/sqlite.ts";
 import { DaptinError, schemaError } from "./errors.ts";
 import { ALLOW_ALL_PERMISSIONS, DEFAULT_PERMISSION } from "./permission/bits.ts";
-import { TablePermissions } from "./permission/instances.ts";
+import { rowInstance, TablePermissions } from "./permission/instances.ts";
+import { OPERATIONS, type Operation } from "./permission/bits.ts";
+import { explain, type Verdict } from "./permission/check.ts";
 import { mergeDocs, readSchemaFile, systemSchema } from "./schema/load.ts";
 import { mergeTable } from "./schema/merge.ts";
 import { Registry, RegistryError } from "./schema/registry.ts";
@@ -215,6 +217,18 @@ export class Engine {
       this.schemaHash = hash;
       this.registryValue = this.buildRegistry([]).registry;
     }
+  }
+
+  /** Every operation's verdict for a caller on a table (its world row) or one of its rows. */
+  explain(who: Identity, tableName: string, rowId?: string): { permission: number; verdicts: Record<Operation, Verdict> } {
+    const table = this.data.table(tableName);
+    let inst = this.tablePermissions.of(table.name)!;
+    if (rowId !== undefined) {
+      const row = this.data.loadRow(table, rowId);
+      inst = rowInstance(this.db, table, row, this.registryValue);
+    }
+    const verdicts = Object.fromEntries(OPERATIONS.map((op) => [op, explain(who, op, inst)])) as Record<Operation, Verdict>;
+    return { permission: inst.permission, verdicts };
   }
 
   onChange(listener: ChangeListener): void {

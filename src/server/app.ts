@@ -1,7 +1,10 @@
 // The HTTP server: Bun.serve, one router, identity resolved once per request, errors mapped in one place.
 import type { Server } from "bun";
 import type { Engine } from "../engine/engine.ts";
-import { GUEST } from "../engine/identity/identity.ts";
+import { DaptinError } from "../engine/errors.ts";
+import { GUEST, type Identity } from "../engine/identity/identity.ts";
+import { tokenOf } from "./auth.ts";
+import { actionError, runAction } from "./routes/actions.ts";
 import { collection, item, type RouteContext } from "./routes/api.ts";
 import { errorResponse, routeNotFound } from "./errors.ts";
 
@@ -26,8 +29,20 @@ async function route(engine: Engine, req: Request): Promise<Response> {
   if (path === "/ping") return new Response("pong", { headers: { "Content-Type": "text/plain; charset=utf-8" } });
   if (parts[0] === "api" && parts.length >= 2 && parts.length <= 3) {
     engine.syncWithDatabase();
-    const ctx: RouteContext = { engine, who: GUEST, req, url };
+    const who = req.method === "OPTIONS" ? GUEST : await engine.identify(tokenOf(req, url));
+    const ctx: RouteContext = { engine, who, req, url };
     return parts.length === 2 ? collection(ctx, parts[1]!) : item(ctx, parts[1]!, parts[2]!);
+  }
+  if (parts[0] === "action" && parts.length === 3) {
+    engine.syncWithDatabase();
+    let who: Identity;
+    try {
+      who = await engine.identify(tokenOf(req, url));
+    } catch (e) {
+      if (e instanceof DaptinError) return actionError(e);
+      throw e;
+    }
+    return runAction(engine, who, req, url, parts[1]!, parts[2]!);
   }
   return routeNotFound(url.pathname);
 }

@@ -72,7 +72,7 @@ export class DataService {
     }
   }
 
-  private loadRow(table: TableInfo, id: string): StoredRow {
+  loadRow(table: TableInfo, id: string): StoredRow {
     if (!isUuid(id)) throw badRequest("Invalid id", `"${id}" is not a valid id (expected a UUID)`);
     const owner = table.hasOwner ? sql`, user_account_id` : sql``;
     const row = this.ctx.db.get<StoredRow>(

@@ -1,0 +1,52 @@
+// `daptin permission explain`: who may do what on a table (or a row), and which rule decided.
+import type { Command } from "commander";
+import { Engine } from "../../engine/engine.ts";
+import { notFound } from "../../engine/errors.ts";
+import { GUEST, type Identity } from "../../engine/identity/identity.ts";
+import { describePermission, OPERATIONS } from "../../engine/permission/bits.ts";
+import { addDbOptions, engineConfig, type DbOptions } from "../options.ts";
+import { chalk, printJson } from "../output.ts";
+
+interface ExplainOptions extends DbOptions {
+  table: string;
+  row?: string;
+  as?: string;
+  json?: boolean;
+}
+
+export function registerPermission(program: Command): void {
+  const permission = program.command("permission").description("understand permissions");
+  addDbOptions(
+    permission
+      .command("explain")
+      .description("print, for each operation, whether a user (or a guest) may do it on a table or row, and why")
+      .requiredOption("--table <table>", "table name")
+      .option("--row <id>", "a row's reference id (default: the table itself)")
+      .option("--as <email>", "the user to check (default: a guest)")
+      .option("--json", "print the verdicts as JSON"),
+  ).action((opts: ExplainOptions) => {
+    const engine = Engine.open(engineConfig(opts)).engine;
+    try {
+      let who: Identity = GUEST;
+      if (opts.as) {
+        const user = engine.users.byEmail(opts.as);
+        if (!user) throw notFound("Unknown user", `there is no user with email ${opts.as}`);
+        who = user;
+      }
+      const report = engine.explain(who, opts.table, opts.row);
+      if (opts.json) {
+        printJson(report);
+        return;
+      }
+      const subject = opts.row ? `${opts.table} ${opts.row}` : `table ${opts.table}`;
+      process.stdout.write(`${subject}: permission ${report.permission} = ${JSON.stringify(describePermission(report.permission))}\n`);
+      process.stdout.write(`as ${who.email ?? "a guest"}${who.isAdmin ? " (administrator)" : ""}:\n`);
+      for (const op of OPERATIONS) {
+        const v = report.verdicts[op];
+        process.stdout.write(`  ${v.allowed ? chalk.green("allow") : chalk.red("deny ")} ${op.padEnd(8)} ${v.reason}\n`);
+      }
+    } finally {
+      engine.close();
+    }
+  });
+}
