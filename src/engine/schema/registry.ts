@@ -188,6 +188,10 @@ export class Registry {
       const table = joinTableName(r.Subject, r.SubjectName, r.Object, r.ObjectName);
       add(subject, { name: r.ObjectName, target: r.Object, toMany: true, kind: r.Relation, storage: { kind: "join", table, selfColumn: r.SubjectName, otherColumn: r.ObjectName }, def: r });
       add(object, { name: r.SubjectName, target: r.Subject, toMany: true, kind: r.Relation, storage: { kind: "join", table, selfColumn: r.ObjectName, otherColumn: r.SubjectName }, def: r });
+      // The join table is a resource too: its two columns are to-one relations to either side.
+      const join = this.tables.get(table)!;
+      add(join, { name: r.SubjectName, target: r.Subject, toMany: false, kind: "belongs_to", storage: { kind: "fk_here", column: r.SubjectName }, def: r });
+      add(join, { name: r.ObjectName, target: r.Object, toMany: false, kind: "belongs_to", storage: { kind: "fk_here", column: r.ObjectName }, def: r });
     }
   }
 
