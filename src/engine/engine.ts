@@ -9,7 +9,8 @@ import type { SqlDb } from "./db/dialect.ts";
 import { DdlError } from "./db/ddl.ts";
 import { applyPlan, planMigration, type Plan } from "./db/migrate.ts";
 import { openSqlite } from "./db/sqlite.ts";
-import { DaptinError, schemaError } from "./errors.ts";
+import { DaptinError, notFound, schemaError } from "./errors.ts";
+import { bytesToUuid } from "./data/ids.ts";
 import { ALLOW_ALL_PERMISSIONS, DEFAULT_PERMISSION } from "./permission/bits.ts";
 import { rowInstance, TablePermissions } from "./permission/instances.ts";
 import { OPERATIONS, type Operation } from "./permission/bits.ts";
@@ -229,6 +230,20 @@ export class Engine {
     }
     const verdicts = Object.fromEntries(OPERATIONS.map((op) => [op, explain(who, op, inst)])) as Record<Operation, Verdict>;
     return { permission: inst.permission, verdicts };
+  }
+
+  /**
+   * Where a permission lives: a table's `world` row, one row of a table, or an action row. Returns the
+   * (table, reference id) to update through the normal data path.
+   */
+  permissionTarget(tableName: string, opts: { row?: string; action?: string } = {}): { table: string; id: string } {
+    const table = this.data.table(tableName);
+    if (opts.row !== undefined) return { table: table.name, id: opts.row };
+    const ref = opts.action !== undefined
+      ? this.db.get<{ r: Uint8Array }>(sql`SELECT a.reference_id AS r FROM action a JOIN world w ON w.id = a.world_id WHERE w.table_name = ${table.name} AND a.action_name = ${opts.action}`)
+      : this.db.get<{ r: Uint8Array }>(sql`SELECT reference_id AS r FROM world WHERE table_name = ${table.name}`);
+    if (!ref) throw notFound("Not found", opts.action !== undefined ? `there is no action "${opts.action}" on ${table.name}` : `table ${table.name} has no world row`);
+    return { table: opts.action !== undefined ? "action" : "world", id: bytesToUuid(ref.r)! };
   }
 
   onChange(listener: ChangeListener): void {

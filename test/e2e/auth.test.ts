@@ -332,6 +332,19 @@ describe("the CLI provisioning path", () => {
     expect(explain.code).toBe(0);
     expect(JSON.parse(explain.stdout).verdicts.peek.allowed).toBe(false);
     expect(JSON.parse(explain.stdout).verdicts.execute.allowed).toBe(true);
+    // Re-opening signup to guests is one readable command, no magic number.
+    const guestSignup = () => action(s, "user_account/signup", { email: "new@example.com", password: "correct horse", name: "n", passwordConfirm: "correct horse" });
+    expect((await guestSignup()).status).toBe(403);
+    const open = await runCli(["permission", "set", "--table", "user_account", "--action", "signup", "guest:execute owner:all group:all", "--db", db, "--json"]);
+    expect(open.code).toBe(0);
+    expect(JSON.parse(open.stdout).permission).toBe(32 + 127 * 128 + 127 * 16384);
+    expect((await guestSignup()).status).toBe(200);
+    // The same symbolic form works over HTTP for the admin.
+    const signin = await api(s, "GET", `/api/action?query=${encodeURIComponent(JSON.stringify([{ column: "action_name", operator: "is", value: "signin" }]))}`, undefined, bearer(token));
+    const patched = await api(s, "PATCH", `/api/action/${signin.body.data[0].id}`, { data: { type: "action", attributes: { permission: { guest: ["peek", "execute"], owner: "all" } } } }, bearer(token));
+    expect(patched.status).toBe(200);
+    expect(patched.body.data.attributes.permission).toBe(33 + 127 * 128);
+    expect((await runCli(["permission", "set", "--table", "user_account", "--action", "signup", "guest:fly", "--db", db])).code).toBe(2);
     await s.stop();
   });
 });

@@ -2,10 +2,10 @@
 import type { Command } from "commander";
 import { Engine } from "../../engine/engine.ts";
 import { notFound } from "../../engine/errors.ts";
-import { GUEST, type Identity } from "../../engine/identity/identity.ts";
-import { describePermission, OPERATIONS } from "../../engine/permission/bits.ts";
+import { GUEST, SYSTEM, type Identity } from "../../engine/identity/identity.ts";
+import { describePermission, OPERATIONS, parsePermission, PermissionSyntaxError } from "../../engine/permission/bits.ts";
 import { addDbOptions, engineConfig, type DbOptions } from "../options.ts";
-import { chalk, printJson } from "../output.ts";
+import { chalk, printJson, UsageError } from "../output.ts";
 
 interface ExplainOptions extends DbOptions {
   table: string;
@@ -14,8 +14,43 @@ interface ExplainOptions extends DbOptions {
   json?: boolean;
 }
 
+interface SetOptions extends DbOptions {
+  table: string;
+  row?: string;
+  action?: string;
+  json?: boolean;
+}
+
 export function registerPermission(program: Command): void {
-  const permission = program.command("permission").description("understand permissions");
+  const permission = program.command("permission").description("understand and change permissions");
+  addDbOptions(
+    permission
+      .command("set")
+      .description('set the permission of a table, a row or an action, e.g. `permission set --table user_account --action signup "guest:execute owner:all group:all"`')
+      .argument("<permission>", 'an integer, or scopes and operations: "guest:peek,execute owner:all group:read"')
+      .requiredOption("--table <table>", "table name (alone: the table's own permission)")
+      .option("--row <id>", "a row's reference id")
+      .option("--action <name>", "an action on the table")
+      .option("--json", "print the new permission as JSON"),
+  ).action(async (text: string, opts: SetOptions) => {
+    if (opts.row !== undefined && opts.action !== undefined) throw new UsageError("give --row or --action, not both");
+    let value: number;
+    try {
+      value = parsePermission(text);
+    } catch (e) {
+      if (e instanceof PermissionSyntaxError) throw new UsageError(`permission: ${e.message}`);
+      throw e;
+    }
+    const engine = Engine.open(engineConfig(opts)).engine;
+    try {
+      const target = engine.permissionTarget(opts.table, { row: opts.row, action: opts.action });
+      await engine.data.update(SYSTEM, target.table, target.id, { attributes: { permission: value } });
+      if (opts.json) printJson({ ...target, permission: value, symbolic: describePermission(value) });
+      else process.stdout.write(`${target.table} ${target.id}: permission ${value} = ${JSON.stringify(describePermission(value))}\n`);
+    } finally {
+      engine.close();
+    }
+  });
   addDbOptions(
     permission
       .command("explain")

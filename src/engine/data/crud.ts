@@ -3,7 +3,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { SqlDb } from "../db/dialect.ts";
 import { badRequest, conflict, DaptinError, forbidden, notFound, validation } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
-import type { Operation } from "../permission/bits.ts";
+import { parsePermission, PermissionSyntaxError, type Operation } from "../permission/bits.ts";
 import { can } from "../permission/check.ts";
 import { rowInstance, type TablePermissions } from "../permission/instances.ts";
 import { readFilter } from "../permission/sql-filter.ts";
@@ -392,10 +392,14 @@ export class DataService {
   }
 }
 
+/** A permission attribute: the integer, or the symbolic form `{guest: [peek], owner: all}`. */
 function permissionValue(v: JsonValue): number {
-  const n = typeof v === "number" ? v : Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 4194303) throw new ValueError("permission must be an integer between 0 and 4194303");
-  return n;
+  try {
+    return parsePermission(v);
+  } catch (e) {
+    if (e instanceof PermissionSyntaxError) throw new ValueError(`permission: ${e.message}`);
+    throw e;
+  }
 }
 
 function sameValue(stored: unknown, next: unknown): boolean {

@@ -34,7 +34,7 @@ export class PermissionSyntaxError extends Error {}
 export function parsePermission(value: unknown): number {
   if (typeof value === "number") {
     if (!Number.isInteger(value) || value < 0 || value > ALLOW_ALL_PERMISSIONS + AUTHENTICATED_EXECUTE) {
-      throw new PermissionSyntaxError(`permission ${value} is not an integer between 0 and 4194303`);
+      throw new PermissionSyntaxError(`${value} is not an integer between 0 and 4194303`);
     }
     return value;
   }
