@@ -1,5 +1,5 @@
-// Entry point of the compiled executable.
+// Entry point of the compiled executable. The process ends when its work is done (no process.exit: that would
+// cut off output still being written to a pipe); main() sets process.exitCode.
 import { main } from "./main.ts";
 
 await main(process.argv);
-process.exit(process.exitCode ?? 0);
