@@ -13,7 +13,8 @@ import { SERVER_MANAGED } from "../schema/standard.ts";
 import { isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
 import { compileList, type ListParams } from "./list.ts";
 import { conform, firstViolation } from "./rules.ts";
-import { INTERNAL_ID, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
+import { type LinkItem, RelationService } from "./relations.ts";
+import { INTERNAL_ID, joinAttributes, relationAttributes, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
 
 export interface WriteInput {
   /** A client-chosen id (JSON:API `data.id`); on create it becomes the reference id. */
@@ -21,6 +22,13 @@ export interface WriteInput {
   attributes: Record<string, JsonValue>;
   /** JSON:API `relationships`: to-one `{data: {type, id} | null}`, to-many `{data: [...]}`. */
   relationships?: Record<string, unknown>;
+}
+
+/** Narrows a list to the rows linked to one parent row (used by `/api/{t}/{id}/{relation}`). */
+export interface ListScope {
+  where?: SQL;
+  join?: { table: string; selfColumn: string; otherColumn: string; parentId: number; extraColumns: ColumnInfo[] };
+  defaultPageSize?: number;
 }
 
 export interface ListResult {
@@ -51,7 +59,22 @@ interface StoredRow {
 const now = () => new Date().toISOString();
 
 export class DataService {
-  constructor(private readonly ctx: DataContext) {}
+  readonly relations: RelationService;
+
+  constructor(private readonly ctx: DataContext) {
+    this.relations = new RelationService(ctx, this);
+  }
+
+  canPeek(who: Identity, table: TableInfo): boolean {
+    if (who.isAdmin) return true;
+    const inst = this.ctx.tablePermissions.of(table.name);
+    return inst !== null && can(who, "peek", inst);
+  }
+
+  /** A change to a row's links is a change to the row: new version and updated_at. */
+  touch(table: TableInfo, rowId: number): void {
+    this.ctx.db.run(sql`UPDATE ${sql.identifier(table.name)} SET updated_at = ${now()}, version = version + 1 WHERE id = ${rowId}`);
+  }
 
   table(name: string): TableInfo {
     const t = this.ctx.registry().get(name);
@@ -59,13 +82,13 @@ export class DataService {
     return t;
   }
 
-  private gateTable(who: Identity, op: Operation, table: TableInfo): void {
+  gateTable(who: Identity, op: Operation, table: TableInfo): void {
     if (who.isAdmin) return;
     const inst = this.ctx.tablePermissions.of(table.name);
     if (!inst || !can(who, op, inst)) throw forbidden("TableAccessPermissionChecker", `you may not ${op} table ${table.name}`);
   }
 
-  private gateRow(who: Identity, op: Operation, table: TableInfo, row: StoredRow): void {
+  gateRow(who: Identity, op: Operation, table: TableInfo, row: StoredRow): void {
     if (who.isAdmin) return;
     if (!can(who, op, rowInstance(this.ctx.db, table, row, this.ctx.registry()))) {
       throw forbidden("ObjectAccessPermissionChecker", `you may not ${op} this ${table.name}`);
@@ -83,7 +106,7 @@ export class DataService {
   }
 
   /** Reads one row as a resource, with no permission check (callers have checked). */
-  private readResource(table: TableInfo, internalId: number, fields?: string[]): Resource {
+  readResource(table: TableInfo, internalId: number, fields?: string[]): Resource {
     const cols = selectedColumns(table, fields);
     const row = this.ctx.db.get<Record<string, unknown>>(
       sql`SELECT ${selectList(cols)} FROM ${sql.identifier(table.name)} t WHERE t.id = ${internalId}`,
@@ -92,23 +115,34 @@ export class DataService {
     return toResource(table, cols, row);
   }
 
-  list(who: Identity, tableName: string, params: ListParams): ListResult {
+  /** Lists rows the caller may read. `scope` narrows to rows related to one parent (relation listings). */
+  list(who: Identity, tableName: string, params: ListParams, scope?: ListScope): ListResult {
     const table = this.table(tableName);
     for (const name of Object.keys(params.relationFilters ?? {})) {
       if (!table.relations.has(name)) throw badRequest("Invalid parameter", `table ${table.name} has no relation "${name}"`, { parameter: name });
     }
-    const q = compileList(table, params);
+    const q = compileList(table, params, scope?.defaultPageSize);
     this.gateTable(who, "peek", table);
     const perm = readFilter(who, table, this.ctx.registry());
-    const where = perm ? [...q.where, perm] : q.where;
+    const where = [...q.where, ...(perm ? [perm] : []), ...(scope?.where ? [scope.where] : [])];
+    const join = scope?.join;
+    const joinSql = join
+      ? sql` JOIN ${sql.identifier(join.table)} j ON j.${sql.identifier(join.otherColumn)} = t.id AND j.${sql.identifier(join.selfColumn)} = ${join.parentId}`
+      : sql``;
     const whereSql = where.length ? sql` WHERE ${sql.join(where, sql` AND `)}` : sql``;
-    const from = sql`FROM ${sql.identifier(table.name)} t${whereSql}`;
+    const from = sql`FROM ${sql.identifier(table.name)} t${joinSql}${whereSql}`;
     const cols = selectedColumns(table, q.fields);
+    const extra = join ? sql`, ${joinAttributes(join.extraColumns)}` : sql``;
     const rows = this.ctx.db.all<Record<string, unknown>>(
-      sql`SELECT ${selectList(cols)} ${from} ORDER BY ${q.orderBy} LIMIT ${q.size} OFFSET ${(q.page - 1) * q.size}`,
+      sql`SELECT ${selectList(cols)}${extra} ${from} ORDER BY ${q.orderBy} LIMIT ${q.size} OFFSET ${(q.page - 1) * q.size}`,
     );
     const total = this.ctx.db.get<{ n: number }>(sql`SELECT count(*) AS n ${from}`)!.n;
-    return { resources: rows.map((r) => toResource(table, cols, r)), total, page: q.page, size: q.size };
+    const resources = rows.map((r) => {
+      const res = toResource(table, cols, r);
+      if (join) Object.assign(res.attributes, relationAttributes(join.extraColumns, r));
+      return res;
+    });
+    return { resources, total, page: q.page, size: q.size };
   }
 
   get(who: Identity, tableName: string, id: string, fields?: string[]): Resource {
@@ -165,7 +199,7 @@ export class DataService {
   }
 
   /** A reference id -> the target's internal id, checking `refer` on the target for non-admins. */
-  private resolveRef(who: Identity, c: ColumnInfo, value: JsonValue): number | null {
+  resolveRef(who: Identity, c: ColumnInfo, value: JsonValue): number | null {
     if (value === null || value === "") {
       if (!c.IsNullable) throw validation("Validation failed", `${c.ColumnName} is required`, { pointer: `/data/attributes/${c.ColumnName}` });
       return null;
@@ -185,53 +219,39 @@ export class DataService {
     return row.id;
   }
 
-  /** Relationship members: to-one ones become FK values, to-many ones join rows written after the row. */
+  /** Relationship members: to-one ones become FK values (null clears), to-many ones are links added after the row. */
   private splitRelationships(table: TableInfo, rels: Record<string, unknown> | undefined) {
     const toOne = new Map<ColumnInfo, JsonValue>();
-    const toMany: { name: string; ids: string[] }[] = [];
+    const toMany: { name: string; items: LinkItem[] }[] = [];
     for (const [name, member] of Object.entries(rels ?? {})) {
       const rel = table.relations.get(name);
-      if (!rel) throw badRequest("Invalid relationship", `table ${table.name} has no relation "${name}"`, { pointer: `/data/relationships/${name}` });
+      const pointer = `/data/relationships/${name}`;
+      if (!rel) throw badRequest("Invalid relationship", `table ${table.name} has no relation "${name}"`, { pointer });
       if (member === null || typeof member !== "object" || !("data" in member)) {
-        throw badRequest("Invalid relationship", `relationships.${name} must be an object with "data"`, { pointer: `/data/relationships/${name}` });
+        throw badRequest("Invalid relationship", `relationships.${name} must be an object with "data"`, { pointer });
       }
       const data = (member as { data: unknown }).data;
       if (rel.storage.kind === "fk_here") {
-        if (data === null) continue; // Daptin: a null linkage here changes nothing; clear with the attribute.
+        if (data === null) {
+          toOne.set(table.column.get(rel.storage.column)!, null);
+          continue;
+        }
         const id = (data as { id?: unknown })?.id;
-        if (typeof id !== "string") throw badRequest("Invalid relationship", `relationships.${name}.data must be {type, id}`, { pointer: `/data/relationships/${name}` });
+        if (typeof id !== "string" || Array.isArray(data)) throw badRequest("Invalid relationship", `relationships.${name}.data must be {type, id} or null`, { pointer });
         toOne.set(table.column.get(rel.storage.column)!, id);
-      } else if (rel.storage.kind === "join") {
-        if (!Array.isArray(data)) throw badRequest("Invalid relationship", `relationships.${name}.data must be a list`, { pointer: `/data/relationships/${name}` });
-        const ids = data.map((d) => (d as { id?: unknown })?.id);
-        if (!ids.every(isUuid)) throw badRequest("Invalid relationship", `relationships.${name}.data items need an id (UUID)`, { pointer: `/data/relationships/${name}` });
-        toMany.push({ name, ids: ids as string[] });
+      } else {
+        if (!Array.isArray(data)) throw badRequest("Invalid relationship", `relationships.${name}.data must be a list`, { pointer });
+        toMany.push({ name, items: linkItems(data, pointer) });
       }
-      // Reverse to-many relations (children) are set from the children's side.
     }
     return { toOne, toMany };
-  }
-
-  private linkMany(who: Identity, table: TableInfo, rowId: number, links: { name: string; ids: string[] }[]): void {
-    for (const { name, ids } of links) {
-      const rel = table.relations.get(name)!;
-      if (rel.storage.kind !== "join") continue;
-      const join = this.table(rel.storage.table);
-      const targetCol = join.column.get(rel.storage.otherColumn)!;
-      for (const id of ids) {
-        const targetId = this.resolveRef(who, targetCol, id);
-        this.ctx.db.run(sql`INSERT INTO ${sql.identifier(join.name)} (${sql.identifier(rel.storage.selfColumn)}, ${sql.identifier(rel.storage.otherColumn)}, reference_id, permission, version, created_at, updated_at)
-          SELECT ${rowId}, ${targetId}, ${uuidToBytes(newReferenceId())}, ${this.defaultPermission(join)}, 1, ${now()}, ${now()}
-          WHERE NOT EXISTS (SELECT 1 FROM ${sql.identifier(join.name)} WHERE ${sql.identifier(rel.storage.selfColumn)} = ${rowId} AND ${sql.identifier(rel.storage.otherColumn)} = ${targetId})`);
-      }
-    }
   }
 
   defaultPermission(table: TableInfo): number {
     return table.def.DefaultPermission || this.ctx.defaultRowPermission();
   }
 
-  private translateConstraint(table: TableInfo, e: unknown): never {
+  translateConstraint(table: TableInfo, e: unknown): never {
     const c = this.ctx.db.constraintOf(e);
     if (!c) throw e;
     const cols = c.detail.replace(/^.*failed: /, "").split(",").map((s) => s.trim().replace(`${table.name}.`, ""));
@@ -285,7 +305,7 @@ export class DataService {
         // A user account owns itself.
         if (table.name === "user_account") this.ctx.db.run(sql`UPDATE user_account SET user_account_id = ${id} WHERE id = ${id}`);
         this.addDefaultGroups(table, id);
-        this.linkMany(who, table, id, rels.toMany);
+        this.relations.applyLinks(who, table, id, rels.toMany);
         if (table.name === "world" || table.name.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
         return id;
       });
@@ -347,7 +367,7 @@ export class DataService {
           );
           if (r.changes === 0) throw conflict("Version conflict", `the ${table.name} was changed meanwhile; reload and retry`);
         }
-        this.linkMany(who, table, before.id, rels.toMany);
+        this.relations.applyLinks(who, table, before.id, rels.toMany);
         if (table.name === "world" || table.name.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
       });
     } catch (e) {
@@ -409,3 +429,15 @@ function sameValue(stored: unknown, next: unknown): boolean {
 }
 
 export { INTERNAL_ID };
+
+/** JSON:API linkage items -> link items (`attributes` or `meta` may carry the join row's permission). */
+export function linkItems(data: unknown[], pointer: string): LinkItem[] {
+  return data.map((d, i) => {
+    const item = d as { id?: unknown; attributes?: unknown; meta?: unknown };
+    if (item === null || typeof item !== "object" || !isUuid(item.id)) {
+      throw badRequest("Invalid relationship", `item ${i} needs an id (UUID)`, { pointer });
+    }
+    const attrs = (item.attributes ?? item.meta) as Record<string, JsonValue> | undefined;
+    return { id: item.id, ...(attrs && typeof attrs === "object" ? { attributes: attrs } : {}) };
+  });
+}

@@ -192,9 +192,9 @@ function relationFilter(table: TableInfo, name: string, ids: string): SQL {
   return sql`EXISTS (SELECT 1 FROM ${sql.identifier(s.table)} j WHERE j.${sql.identifier(s.selfColumn)} = t.id AND j.${sql.identifier(s.otherColumn)} IN ${targets})`;
 }
 
-export function compileList(table: TableInfo, p: ListParams): CompiledList {
+export function compileList(table: TableInfo, p: ListParams, defaultSize = DEFAULT_PAGE_SIZE): CompiledList {
   const page = intParam(p.pageNumber, "page[number]", 1, 1, 1_000_000_000);
-  const size = intParam(p.pageSize, "page[size]", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
+  const size = intParam(p.pageSize, "page[size]", defaultSize, 1, MAX_PAGE_SIZE);
   const where: SQL[] = [];
   if (p.query !== undefined && p.query.trim() !== "") where.push(...parseQuery(table, p.query));
   else if (p.filter) {

@@ -19,6 +19,8 @@ export interface Relationship {
 export interface Resource {
   type: string;
   id: string;
+  /** Internal row id: engine-only (includes, relation writes); never serialised. */
+  rowId: number;
   attributes: Record<string, JsonValue>;
   relationships: Record<string, Relationship>;
 }
@@ -63,5 +65,33 @@ export function toResource(table: TableInfo, cols: ColumnInfo[], row: Record<str
           : { target: rel.target, toMany: false, data: typeof id === "string" ? { type: rel.target, id } : null };
     } else relationships[rel.name] = { target: rel.target, toMany: rel.toMany, ...(rel.toMany ? { data: [] } : {}) };
   }
-  return { type: table.name, id: attributes.reference_id as string, attributes, relationships };
+  return { type: table.name, id: attributes.reference_id as string, rowId: row[INTERNAL_ID] as number, attributes, relationships };
+}
+
+/**
+ * Join-row facts selected next to a related row. Daptin's names: `relation_created_at`, `relation_updated_at`,
+ * `relation_reference_id` (the related row's id, as Daptin's clients read it); ours: `join_reference_id` (the link
+ * itself, for PATCH/DELETE on the join table) and `relation_permission` (the link's sharing permission).
+ */
+export function joinAttributes(extra: ColumnInfo[]): SQL {
+  const parts = [
+    sql`j.reference_id AS "__join_reference_id"`,
+    sql`j.permission AS "__join_permission"`,
+    sql`j.created_at AS "__join_created_at"`,
+    sql`j.updated_at AS "__join_updated_at"`,
+    ...extra.map((c) => sql`j.${sql.identifier(c.ColumnName)} AS ${sql.identifier(`__join_${c.ColumnName}`)}`),
+  ];
+  return sql.join(parts, sql`, `);
+}
+
+export function relationAttributes(extra: ColumnInfo[], row: Record<string, unknown>): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {
+    join_reference_id: bytesToUuid(row.__join_reference_id),
+    relation_reference_id: bytesToUuid(row.reference_id),
+    relation_permission: row.__join_permission as number,
+    relation_created_at: row.__join_created_at as string | null,
+    relation_updated_at: row.__join_updated_at as string | null,
+  };
+  for (const c of extra) out[c.ColumnName] = c.family.fromDb(row[`__join_${c.ColumnName}`], c);
+  return out;
 }

@@ -2,6 +2,9 @@
 import type { Engine } from "../../engine/engine.ts";
 import type { Identity } from "../../engine/identity/identity.ts";
 import type { ListParams } from "../../engine/data/list.ts";
+import { badRequest, notFound } from "../../engine/errors.ts";
+import type { Resource } from "../../engine/data/resource.ts";
+import { linkItems } from "../../engine/data/crud.ts";
 import { jsonApi, methodNotAllowed } from "../errors.ts";
 import { pageLinks, resourceObject } from "../jsonapi.ts";
 import { readJson, resourceInput } from "../request.ts";
@@ -34,11 +37,24 @@ function listParams(ctx: RouteContext, table: string): ListParams {
   };
 }
 
+/** `included_relations=a,b` (Daptin) or `include=a,b` (JSON:API): related resources, once each. */
+function withIncluded(ctx: RouteContext, table: string, resources: Resource[]): Record<string, unknown> {
+  const q = ctx.url.searchParams;
+  const text = [q.get("included_relations"), q.get("include")].filter(Boolean).join(",");
+  const tokens = text.split(",").map((t) => t.trim()).filter(Boolean);
+  if (tokens.length === 0) return {};
+  const data = ctx.engine.data;
+  const info = data.table(table);
+  const included = data.relations.include(ctx.who, info, resources, data.relations.resolveIncludes(info, tokens));
+  return included.length ? { included: included.map(resourceObject) } : {};
+}
+
 export async function collection(ctx: RouteContext, table: string): Promise<Response> {
   switch (ctx.req.method) {
     case "GET": {
       const result = ctx.engine.data.list(ctx.who, table, listParams(ctx, table));
-      return jsonApi({ links: pageLinks(ctx.url, result), data: result.resources.map(resourceObject) });
+      const included = withIncluded(ctx, table, result.resources);
+      return jsonApi({ links: pageLinks(ctx.url, result), data: result.resources.map(resourceObject), ...included });
     }
     case "POST": {
       ctx.engine.data.table(table);
@@ -60,7 +76,9 @@ export async function item(ctx: RouteContext, table: string, id: string): Promis
     case "GET": {
       const fieldsParam = ctx.url.searchParams.get(`fields[${table}]`);
       const fields = fieldsParam ? fieldsParam.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
-      return jsonApi({ data: resourceObject(ctx.engine.data.get(ctx.who, table, id, fields)) });
+      const resource = ctx.engine.data.get(ctx.who, table, id, fields);
+      const included = withIncluded(ctx, table, [resource]);
+      return jsonApi({ data: resourceObject(resource), ...included });
     }
     case "PATCH": {
       ctx.engine.data.table(table);
@@ -77,4 +95,46 @@ export async function item(ctx: RouteContext, table: string, id: string): Promis
       ctx.engine.data.table(table);
       return methodNotAllowed(["GET", "PATCH", "DELETE", "OPTIONS"]);
   }
+}
+
+/** `GET /api/{t}/{id}/{rel}`: the related rows (a page), or the related row (to-one). */
+export async function related(ctx: RouteContext, table: string, id: string, rel: string): Promise<Response> {
+  const data = ctx.engine.data;
+  const info = data.table(table);
+  if (!info.relations.has(rel)) throw notFound("Unknown relation", `table ${table} has no relation "${rel}"`);
+  if (ctx.req.method !== "GET") return methodNotAllowed(["GET"]);
+  const target = info.relations.get(rel)!.target;
+  const result = data.relations.related(ctx.who, table, id, rel, listParams(ctx, target));
+  if ("one" in result) {
+    const included = result.one ? withIncluded(ctx, target, [result.one]) : {};
+    return jsonApi({ data: result.one ? resourceObject(result.one) : null, ...included });
+  }
+  const included = withIncluded(ctx, target, result.many.resources);
+  return jsonApi({ links: pageLinks(ctx.url, result.many), data: result.many.resources.map(resourceObject), ...included });
+}
+
+/** `/api/{t}/{id}/relationships/{rel}`: read (GET), add (POST), replace or set (PATCH), remove (DELETE) links. */
+export async function relationship(ctx: RouteContext, table: string, id: string, rel: string): Promise<Response> {
+  const data = ctx.engine.data;
+  const info = data.table(table);
+  if (!info.relations.has(rel)) throw notFound("Unknown relation", `table ${table} has no relation "${rel}"`);
+  const self = `/api/${table}/${id}/relationships/${rel}`;
+  const related = `/api/${table}/${id}/${rel}`;
+  const method = ctx.req.method;
+  if (method === "GET") return jsonApi({ links: { self, related }, data: data.relations.linkage(ctx.who, table, id, rel) });
+  const modes: Record<string, "add" | "replace" | "remove"> = { POST: "add", PATCH: "replace", DELETE: "remove" };
+  const mode = modes[method];
+  if (!mode) return methodNotAllowed(["GET", "POST", "PATCH", "DELETE"]);
+  const body = (await readJson(ctx.req)) as { data?: unknown } | null;
+  if (body === null || typeof body !== "object" || Array.isArray(body) || !("data" in body)) {
+    throw badRequest("Invalid document", "the body must be {\"data\": ...} with a resource identifier, a list of them, or null", { pointer: "/data" });
+  }
+  const d = body.data;
+  let items;
+  if (d === null) items = null;
+  else if (Array.isArray(d)) items = linkItems(d, "/data");
+  else if (typeof d === "object") items = linkItems([d], "/data")[0]!;
+  else throw badRequest("Invalid document", "data must be a resource identifier {type, id}, a list of them, or null", { pointer: "/data" });
+  await data.relations.write(ctx.who, table, id, rel, mode, items);
+  return new Response(null, { status: 204 });
 }
