@@ -14,7 +14,7 @@ import { isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
 import { compileList, type ListParams } from "./list.ts";
 import { conform, firstViolation } from "./rules.ts";
 import { type LinkItem, RelationService } from "./relations.ts";
-import { INTERNAL_ID, joinAttributes, relationAttributes, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
+import { joinAttributes, relationAttributes, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
 
 export interface WriteInput {
   /** A client-chosen id (JSON:API `data.id`); on create it becomes the reference id. */
@@ -401,18 +401,15 @@ export class DataService {
   /** Rows whose `restrict` relation points at this row: they block its delete (409 naming them). */
   private dependants(table: TableInfo, rowId: number): { table: string; column: string; count: number }[] {
     const out: { table: string; column: string; count: number }[] = [];
-    for (const other of this.ctx.registry().tables.values()) {
-      for (const c of other.columns) {
-        if (c.references?.table !== table.name || c.references.onDelete !== "restrict") continue;
-        const n = this.ctx.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM ${sql.identifier(other.name)} WHERE ${sql.identifier(c.ColumnName)} = ${rowId}`)!.n;
-        if (n > 0) out.push({ table: other.name, column: c.ColumnName, count: n });
-      }
+    for (const ref of this.ctx.registry().referencedBy.get(table.name) ?? []) {
+      if (ref.onDelete !== "restrict") continue;
+      const n = this.ctx.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM ${sql.identifier(ref.table)} WHERE ${sql.identifier(ref.column)} = ${rowId}`)!.n;
+      if (n > 0) out.push({ table: ref.table, column: ref.column, count: n });
     }
     return out;
   }
 }
 
-/** A permission attribute: the integer, or the symbolic form `{guest: [peek], owner: all}`. */
 function permissionValue(v: JsonValue): number {
   try {
     return parsePermission(v);
@@ -428,7 +425,6 @@ function sameValue(stored: unknown, next: unknown): boolean {
   return String(stored) === String(next);
 }
 
-export { INTERNAL_ID };
 
 /** JSON:API linkage items -> link items (`attributes` or `meta` may carry the join row's permission). */
 export function linkItems(data: unknown[], pointer: string): LinkItem[] {

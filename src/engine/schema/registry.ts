@@ -81,6 +81,8 @@ export class Registry {
   readonly tables = new Map<string, TableInfo>();
   /** Relations after implicit ones were added and duplicates removed, in processing order. */
   readonly relations: RelationDef[] = [];
+  /** For each table, the columns of other tables that point at it (for delete checks). */
+  readonly referencedBy = new Map<string, { table: string; column: string; onDelete: OnDelete }[]>();
 
   constructor(defs: TableDef[], extraRelations: RelationDef[] = []) {
     const work = new Map<string, TableDef>();
@@ -129,6 +131,14 @@ export class Registry {
     }
 
     for (const d of work.values()) this.tables.set(d.TableName, this.buildTable(d, fkMeta));
+    for (const t of this.tables.values()) {
+      for (const c of t.columns) {
+        if (!c.references) continue;
+        const list = this.referencedBy.get(c.references.table) ?? [];
+        list.push({ table: t.name, column: c.ColumnName, onDelete: c.references.onDelete });
+        this.referencedBy.set(c.references.table, list);
+      }
+    }
     for (const r of this.relations) this.linkRelation(r);
   }
 
