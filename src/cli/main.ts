@@ -1,5 +1,6 @@
 // The `daptin` command: commander program, one file per subcommand, all over one engine.
 import { Command, CommanderError } from "commander";
+import { registerApiSpec } from "./commands/apispec.ts";
 import { registerPermission } from "./commands/permission.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerServe } from "./commands/serve.ts";
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerSchema(program);
   registerUser(program);
   registerPermission(program);
+  registerApiSpec(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

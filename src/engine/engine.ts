@@ -63,6 +63,7 @@ export class Engine {
   private adminExists = false;
   private schemaHash = "";
   private listeners: ChangeListener[] = [];
+  private generationValue = 0;
 
   private constructor(readonly db: SqlDb) {
     this.config = new ConfigStore(db);
@@ -73,6 +74,7 @@ export class Engine {
       tablePermissions: this.tablePermissions,
       defaultRowPermission: () => (this.adminExists ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS),
       afterCommit: (e) => {
+        if (/^(world|action|usergroup)$|^(world_world|action_action|user_account_user_account)_id_has_usergroup/.test(e.table)) this.generationValue++;
         for (const l of this.listeners) l(e);
       },
     });
@@ -195,7 +197,13 @@ export class Engine {
     return h.digest("hex");
   }
 
+  /** Changes whenever what a caller may see could have changed: schema, permissions, memberships. */
+  get generation(): number {
+    return this.generationValue;
+  }
+
   private refreshState(): void {
+    this.generationValue++;
     this.adminExists = hasAdministrator(this.db);
     this.tablePermissions.invalidate();
     this.users.invalidate();

@@ -6,6 +6,7 @@ import { GUEST, type Identity } from "../engine/identity/identity.ts";
 import { tokenOf } from "./auth.ts";
 import { actionError, runAction } from "./routes/actions.ts";
 import { collection, item, related, relationship, type RouteContext } from "./routes/api.ts";
+import { discovery } from "./routes/discovery.ts";
 import { errorResponse, routeNotFound } from "./errors.ts";
 
 export interface ServerOptions {
@@ -48,7 +49,9 @@ async function route(engine: Engine, req: Request): Promise<Response> {
     }
     return runAction(engine, who, req, url, parts[1]!, parts[2]!);
   }
-  return routeNotFound(url.pathname);
+  engine.syncWithDatabase();
+  const found = discovery(engine, await engine.identify(tokenOf(req, url)), req, url, path);
+  return found ?? routeNotFound(url.pathname);
 }
 
 export function startServer(engine: Engine, opts: ServerOptions): RunningServer {

@@ -35,6 +35,21 @@ export class ActionRunner {
     return row;
   }
 
+  /** Every action the caller may run (all of them for administrators), with its table. */
+  visible(who: Identity): { table: string; action: ActionDef }[] {
+    const rows = this.ctx.db.all<{ table_name: string; id: number; permission: number; user_account_id: number | null; action_schema: string }>(
+      sql`SELECT w.table_name, a.id, a.permission, a.user_account_id, a.action_schema FROM action a JOIN world w ON w.id = a.world_id ORDER BY w.table_name, a.action_name`,
+    );
+    const actionTable = this.ctx.registry().get("action")!;
+    return rows
+      .filter((r) => {
+        if (who.isAdmin) return true;
+        const t = this.tablePermissions.of(r.table_name);
+        return t !== null && can(who, "execute", t) && can(who, "execute", rowInstance(this.ctx.db, actionTable, r, this.ctx.registry()));
+      })
+      .map((r) => ({ table: r.table_name, action: JSON.parse(r.action_schema) as ActionDef }));
+  }
+
   async run(who: Identity, type: string, name: string, attributes: Record<string, JsonValue>): Promise<ActionResponse[]> {
     const table = this.ctx.registry().get(type);
     if (!table) throw notFound("Unknown table", `there is no table named "${type}"`);

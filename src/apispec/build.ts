@@ -1,0 +1,58 @@
+// The OpenAPI 3 document, built from the schema registry with openapi3-ts: what `GET /openapi.yaml` serves and
+// `daptin apispec` prints. A caller sees the tables and actions they may use; administrators see everything.
+import { OpenApiBuilder, type OpenAPIObject } from "openapi3-ts/oas30";
+import type { Engine } from "../engine/engine.ts";
+import type { Identity } from "../engine/identity/identity.ts";
+import pkg from "../../package.json" with { type: "json" };
+import { UniqueIds } from "./names.ts";
+import { actionPath, FIXED_PARAMETERS, FIXED_RESPONSES, relationPaths, tablePaths } from "./paths.ts";
+import { FIXED_SCHEMAS, tableSchemas } from "./schemas.ts";
+
+export interface BuildOptions {
+  /** The `servers` entry; left out when not given (the CLI prints a server-less document). */
+  serverUrl?: string;
+}
+
+export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions = {}): OpenAPIObject {
+  const b = OpenApiBuilder.create({ openapi: "3.0.3", info: { title: "", version: "" }, paths: {} });
+  b.addTitle("Daptin API")
+    .addVersion(pkg.version)
+    .addDescription(
+      "JSON:API over the tables of this instance, plus actions. Sign in with `POST /action/user_account/signin`, then send the token as `Authorization: Bearer <token>` (or the `token` cookie, or `?token=`).",
+    )
+    .addLicense({ name: "MIT" });
+  if (opts.serverUrl) b.addServer({ url: opts.serverUrl });
+  b.addSecurityScheme("bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  b.addSecurityScheme("cookieAuth", { type: "apiKey", in: "cookie", name: "token" });
+  for (const [k, v] of Object.entries(FIXED_PARAMETERS)) b.addParameter(k, v);
+  for (const [k, v] of Object.entries(FIXED_RESPONSES)) b.addResponse(k, v);
+  for (const [k, v] of Object.entries(FIXED_SCHEMAS)) b.addSchema(k, v);
+
+  const ids = new UniqueIds();
+  const visible = [...engine.registry.tables.values()]
+    .filter((t) => engine.data.canPeek(who, t))
+    .sort((a, c) => a.name.localeCompare(c.name));
+  const shown = new Set(visible.map((t) => t.name));
+  for (const t of visible) {
+    b.addTag({ name: t.name, ...(t.def.TableDescription ? { description: t.def.TableDescription } : {}) });
+    for (const [name, schema] of Object.entries(tableSchemas(t))) b.addSchema(name, schema);
+    for (const [path, item] of Object.entries(tablePaths(t, ids))) b.addPath(path, item);
+    for (const rel of [...t.relations.values()].sort((x, y) => x.name.localeCompare(y.name))) {
+      // A relation to a table the caller cannot see is not documented either.
+      if (!shown.has(rel.target)) continue;
+      for (const [path, item] of Object.entries(relationPaths(t, rel, ids))) b.addPath(path, item);
+    }
+  }
+  for (const { table, action } of engine.actions.visible(who)) {
+    const t = engine.registry.get(table);
+    if (!t) continue;
+    if (!shown.has(table)) b.addTag({ name: table });
+    shown.add(table);
+    const [path, item, schemaName, schema] = actionPath(t, action, ids);
+    b.addSchema(schemaName, schema);
+    b.addPath(path, item);
+  }
+  const doc = b.getSpec();
+  doc.security = [{ bearerAuth: [] }, { cookieAuth: [] }, {}];
+  return doc;
+}

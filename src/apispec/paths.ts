@@ -1,0 +1,186 @@
+// Operations: each table's CRUD, its relation routes, and its actions.
+import type { OperationObject, ParameterObject, PathItemObject, ReferenceObject, ResponseObject } from "openapi3-ts/oas30";
+import type { ActionDef } from "../engine/actions/types.ts";
+import { MAX_PAGE_SIZE } from "../engine/data/list.ts";
+import { familyOf } from "../engine/schema/column-types/index.ts";
+import type { RelationInfo, TableInfo } from "../engine/schema/registry.ts";
+import { columnSchema, ref } from "./schemas.ts";
+import { pascal, type UniqueIds } from "./names.ts";
+
+const JSONAPI = "application/vnd.api+json";
+const param = (name: string): ReferenceObject => ({ $ref: `#/components/parameters/${name}` });
+const response = (name: string): ReferenceObject => ({ $ref: `#/components/responses/${name}` });
+const jsonApiContent = (schema: string) => ({ [JSONAPI]: { schema: ref(schema) }, "application/json": { schema: ref(schema) } });
+
+const ok = (description: string, schema: string): ResponseObject => ({ description, content: jsonApiContent(schema) });
+
+export const FIXED_PARAMETERS: Record<string, ParameterObject> = {
+  Id: { name: "id", in: "path", required: true, description: "the resource's reference id", schema: { type: "string", format: "uuid" } },
+  PageNumber: { name: "page[number]", in: "query", description: "1-based page number", schema: { type: "integer", minimum: 1, default: 1 } },
+  PageSize: { name: "page[size]", in: "query", description: `rows per page (at most ${MAX_PAGE_SIZE})`, schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: 10 } },
+  Sort: { name: "sort", in: "query", description: "comma-separated columns; a leading - sorts descending (e.g. -created_at,name)", schema: { type: "string" } },
+  Query: {
+    name: "query",
+    in: "query",
+    description:
+      'JSON array of filters [{"column","operator","value","logical_group"?}]. Operators: is, eq, neq, is not, contains, not contains, begins with, ends with, like, not like, ilike, not ilike, more than, after, gt, gte, less than, before, lt, lte, in, any of, none of, between, is empty, is not empty, is true, is false, fuzzy, fuzzy_any, fuzzy_all. Filters in the same logical_group are ORed, the rest ANDed.',
+    schema: { type: "string" },
+  },
+  Filter: { name: "filter", in: "query", description: "keyword search over the indexed name, label and email columns (comma-separated terms)", schema: { type: "string" } },
+  Fields: { name: "fields", in: "query", description: "comma-separated attributes to return", schema: { type: "string" } },
+  IncludedRelations: { name: "included_relations", in: "query", description: "comma-separated relation names (or * for every to-one relation) to load into `included`", schema: { type: "string" } },
+  Include: { name: "include", in: "query", description: "JSON:API spelling of included_relations", schema: { type: "string" } },
+};
+
+export const FIXED_RESPONSES: Record<string, ResponseObject> = {
+  BadRequest: { description: "malformed request (bad JSON, unknown column or parameter)", content: jsonApiContent("ErrorDocument") },
+  Unauthorized: { description: "the token is invalid, expired or stale", content: jsonApiContent("ErrorDocument") },
+  Forbidden: { description: "the permission gate said no", content: jsonApiContent("ErrorDocument") },
+  NotFound: { description: "no such table, row or relation", content: jsonApiContent("ErrorDocument") },
+  Conflict: { description: "version conflict, duplicate value, or a delete blocked by dependants", content: jsonApiContent("ErrorDocument") },
+  Unprocessable: { description: "the input breaks a rule of the schema", content: jsonApiContent("ErrorDocument") },
+  ActionFailed: { description: "the action failed; one client.notify item of type error says why", content: { "application/json": { schema: ref("ActionResponses") } } },
+};
+
+const errors = (...codes: string[]): Record<string, ReferenceObject> => {
+  const names: Record<string, string> = { "400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound", "409": "Conflict", "422": "Unprocessable" };
+  return Object.fromEntries(codes.map((c) => [c, response(names[c]!)]));
+};
+
+const LIST_PARAMS = ["PageNumber", "PageSize", "Sort", "Query", "Filter", "Fields", "IncludedRelations", "Include"].map(param);
+
+/** `/api/{t}` and `/api/{t}/{id}`. */
+export function tablePaths(t: TableInfo, ids: UniqueIds): Record<string, PathItemObject> {
+  const P = pascal(t.name);
+  const tags = [t.name];
+  const relationFilters: ParameterObject[] = [...t.relations.values()]
+    .filter((r) => r.storage.kind === "fk_here")
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((r) => ({ name: r.name, in: "query", description: `only rows linked to these ${r.target} ids (comma-separated)`, schema: { type: "string" } }));
+  const list: OperationObject = {
+    operationId: ids.take(`list${P}`),
+    tags,
+    summary: `List ${t.name}`,
+    parameters: [...LIST_PARAMS, ...relationFilters],
+    responses: { "200": ok(`a page of ${t.name}`, `${P}ListDocument`), ...errors("400", "401", "403", "404") },
+  };
+  const create: OperationObject = {
+    operationId: ids.take(`create${P}`),
+    tags,
+    summary: `Create a ${t.name}`,
+    requestBody: { required: true, content: jsonApiContent(`${P}CreateRequest`) },
+    responses: { "201": ok(`the created ${t.name}`, `${P}Document`), ...errors("400", "401", "403", "404", "409", "422") },
+  };
+  const get: OperationObject = {
+    operationId: ids.take(`get${P}`),
+    tags,
+    summary: `Read a ${t.name}`,
+    parameters: [param("IncludedRelations"), param("Include")],
+    responses: { "200": ok(`the ${t.name}`, `${P}Document`), ...errors("400", "401", "403", "404") },
+  };
+  const update: OperationObject = {
+    operationId: ids.take(`update${P}`),
+    tags,
+    summary: `Change attributes of a ${t.name}`,
+    requestBody: { required: true, content: jsonApiContent(`${P}UpdateRequest`) },
+    responses: { "200": ok(`the updated ${t.name}`, `${P}Document`), ...errors("400", "401", "403", "404", "409", "422") },
+  };
+  const del: OperationObject = {
+    operationId: ids.take(`delete${P}`),
+    tags,
+    summary: `Delete a ${t.name}`,
+    responses: {
+      "200": { description: "deleted", content: { [JSONAPI]: { schema: { type: "object", properties: { meta: { type: "object", nullable: true } } } } } },
+      ...errors("400", "401", "403", "404", "409"),
+    },
+  };
+  return {
+    [`/api/${t.name}`]: { get: list, post: create },
+    [`/api/${t.name}/{id}`]: { parameters: [param("Id")], get, patch: update, delete: del },
+  };
+}
+
+/** `/api/{t}/{id}/{relation}` and `/api/{t}/{id}/relationships/{relation}` for one relation. */
+export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds): Record<string, PathItemObject> {
+  const P = pascal(t.name);
+  const R = pascal(rel.name);
+  const T = pascal(rel.target);
+  const tags = [t.name];
+  const related: OperationObject = rel.toMany
+    ? {
+        operationId: ids.take(`list${P}${R}`),
+        tags,
+        summary: `The ${rel.target} rows linked through ${rel.name}`,
+        parameters: LIST_PARAMS,
+        responses: { "200": ok(`a page of ${rel.target}`, `${T}ListDocument`), ...errors("400", "401", "403", "404") },
+      }
+    : {
+        operationId: ids.take(`get${P}${R}`),
+        tags,
+        summary: `The ${rel.target} linked through ${rel.name}`,
+        responses: {
+          "200": {
+            description: `the linked ${rel.target}, or null`,
+            content: { [JSONAPI]: { schema: { type: "object", properties: { data: { nullable: true, allOf: [ref(`${T}Resource`)] } } } } },
+          },
+          ...errors("400", "401", "403", "404"),
+        },
+      };
+  const body = { required: true, content: jsonApiContent("LinkageRequest") };
+  const done = { "204": { description: "done" }, ...errors("400", "401", "403", "404", "409", "422") };
+  const relationships: PathItemObject = {
+    parameters: [param("Id")],
+    get: {
+      operationId: ids.take(`get${P}${R}Relationship`),
+      tags,
+      summary: `The linkage of ${rel.name}`,
+      responses: { "200": ok("resource identifiers", "LinkageDocument"), ...errors("400", "401", "403", "404") },
+    },
+    patch: { operationId: ids.take(`replace${P}${R}Relationship`), tags, summary: rel.toMany ? `Replace the set of ${rel.name}` : `Set or clear (null) ${rel.name}`, requestBody: body, responses: done },
+  };
+  if (rel.toMany) {
+    relationships.post = { operationId: ids.take(`add${P}${R}Relationship`), tags, summary: `Add links to ${rel.name}`, requestBody: body, responses: done };
+  }
+  relationships.delete = { operationId: ids.take(`remove${P}${R}Relationship`), tags, summary: `Remove links from ${rel.name}`, requestBody: body, responses: done };
+  return {
+    [`/api/${t.name}/{id}/${rel.name}`]: { parameters: [param("Id")], get: related },
+    [`/api/${t.name}/{id}/relationships/${rel.name}`]: relationships,
+  };
+}
+
+/** `POST /action/{t}/{name}`: in-fields as the request, the response array as the answer. */
+export function actionPath(t: TableInfo, action: ActionDef, ids: UniqueIds): [string, PathItemObject, string, Record<string, unknown>] {
+  const schemaName = `${pascal(t.name)}${pascal(action.Name)}Request`;
+  const properties: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const f of action.InFields) {
+    properties[f.ColumnName] = columnSchema({ ...f, DataType: "", Options: undefined, family: familyOfField(f.ColumnType) } as never);
+    if (!f.IsNullable) required.push(f.ColumnName);
+  }
+  if (!action.InstanceOptional) {
+    properties[`${t.name}_id`] = { type: "string", format: "uuid", description: `the ${t.name} to act on` };
+    required.push(`${t.name}_id`);
+  }
+  const attributes = { type: "object", properties, ...(required.length ? { required } : {}) };
+  const schema = { type: "object", properties: { attributes }, ...(required.length ? { required: ["attributes"] } : {}) };
+  const op: OperationObject = {
+    operationId: ids.take(`execute${pascal(t.name)}${pascal(action.Name)}`),
+    tags: [t.name],
+    summary: action.Label || action.Name,
+    requestBody: { required: true, content: { "application/json": { schema: ref(schemaName) } } },
+    responses: {
+      "200": { description: "what the client should do next", content: { "application/json": { schema: ref("ActionResponses") } } },
+      "400": response("ActionFailed"),
+      "401": response("ActionFailed"),
+      "403": response("ActionFailed"),
+      "404": response("ActionFailed"),
+      "409": response("ActionFailed"),
+      "422": response("ActionFailed"),
+    },
+  };
+  return [`/action/${t.name}/${action.Name}`, { post: op }, schemaName, schema];
+}
+
+function familyOfField(columnType: string) {
+  return familyOf({ ColumnName: "", ColumnType: columnType, DataType: "" });
+}

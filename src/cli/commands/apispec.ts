@@ -1,0 +1,33 @@
+// `daptin apispec`: the OpenAPI document of a database, as `GET /openapi.yaml` serves it to an administrator.
+import type { Command } from "commander";
+import { ApiSpecCache } from "../../apispec/cache.ts";
+import { Engine } from "../../engine/engine.ts";
+import { SYSTEM } from "../../engine/identity/identity.ts";
+import { addDbOptions, engineConfig, type DbOptions } from "../options.ts";
+import { UsageError } from "../output.ts";
+
+interface ApiSpecOptions extends DbOptions {
+  format: string;
+  server?: string;
+}
+
+export function registerApiSpec(program: Command): void {
+  addDbOptions(
+    program
+      .command("apispec")
+      .description("print the OpenAPI 3 document of the database (the administrator's view: every table and action)")
+      .option("--format <format>", "yaml or json", "yaml")
+      .option("--server <url>", "add a servers entry (the HTTP endpoint adds the URL it was called on)"),
+  ).action((opts: ApiSpecOptions) => {
+    const format = opts.format.toLowerCase();
+    if (format !== "yaml" && format !== "json") throw new UsageError(`--format must be yaml or json, got "${opts.format}"`);
+    const engine = Engine.open(engineConfig(opts)).engine;
+    try {
+      const cache = new ApiSpecCache(engine);
+      const text = format === "json" ? cache.json(SYSTEM, opts.server) : cache.yaml(SYSTEM, opts.server);
+      process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    } finally {
+      engine.close();
+    }
+  });
+}
