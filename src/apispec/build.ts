@@ -20,7 +20,7 @@ export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions =
     .addDescription(
       "JSON:API over the tables of this instance, plus actions. Sign in with `POST /action/user_account/signin`, then send the token as `Authorization: Bearer <token>` (or the `token` cookie, or `?token=`).",
     )
-    .addLicense({ name: "MIT" });
+    .addLicense({ name: "MIT", url: "https://opensource.org/licenses/MIT" });
   if (opts.serverUrl) b.addServer({ url: opts.serverUrl });
   b.addSecurityScheme("bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   b.addSecurityScheme("cookieAuth", { type: "apiKey", in: "cookie", name: "token" });
@@ -34,7 +34,7 @@ export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions =
     .sort((a, c) => a.name.localeCompare(c.name));
   const shown = new Set(visible.map((t) => t.name));
   for (const t of visible) {
-    b.addTag({ name: t.name, ...(t.def.TableDescription ? { description: t.def.TableDescription } : {}) });
+    b.addTag({ name: t.name, description: t.def.TableDescription || `${t.isJoin ? "Join table" : "Table"} ${t.name}` });
     for (const [name, schema] of Object.entries(tableSchemas(t))) b.addSchema(name, schema);
     for (const [path, item] of Object.entries(tablePaths(t, ids))) b.addPath(path, item);
     for (const rel of [...t.relations.values()].sort((x, y) => x.name.localeCompare(y.name))) {
@@ -46,7 +46,7 @@ export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions =
   for (const { table, action } of engine.actions.visible(who)) {
     const t = engine.registry.get(table);
     if (!t) continue;
-    if (!shown.has(table)) b.addTag({ name: table });
+    if (!shown.has(table)) b.addTag({ name: table, description: `Actions on ${table}` });
     shown.add(table);
     const [path, item, schemaName, schema] = actionPath(t, action, ids);
     b.addSchema(schemaName, schema);

@@ -4,7 +4,7 @@ import type { ActionDef } from "../engine/actions/types.ts";
 import { MAX_PAGE_SIZE } from "../engine/data/list.ts";
 import { familyOf } from "../engine/schema/column-types/index.ts";
 import type { RelationInfo, TableInfo } from "../engine/schema/registry.ts";
-import { columnSchema, ref } from "./schemas.ts";
+import { columnSchema, nullableRef, ref } from "./schemas.ts";
 import { pascal, type UniqueIds } from "./names.ts";
 
 const JSONAPI = "application/vnd.api+json";
@@ -121,7 +121,7 @@ export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds): 
         responses: {
           "200": {
             description: `the linked ${rel.target}, or null`,
-            content: { [JSONAPI]: { schema: { type: "object", properties: { data: { nullable: true, allOf: [ref(`${T}Resource`)] } } } } },
+            content: { [JSONAPI]: { schema: { type: "object", properties: { data: nullableRef(`${T}Resource`) } } } },
           },
           ...errors("400", "401", "403", "404"),
         },

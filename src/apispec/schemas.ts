@@ -7,6 +7,12 @@ import { pascal } from "./names.ts";
 
 export const ref = (name: string): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
 
+/** OpenAPI 3.0 has no null type; this is its spelling of "null" as a oneOf branch. */
+const NULL: SchemaObject = { type: "object", nullable: true, enum: [null] };
+
+/** A reference that may also be null (`nullable` beside a `$ref` or `allOf` is ignored or ambiguous in 3.0). */
+export const nullableRef = (name: string): SchemaObject => ({ oneOf: [ref(name), NULL] });
+
 const INTEGER = /^(int|integer|bigint|smallint|tinyint|mediumint)\b/i;
 
 /** One attribute's schema, as the server reads it back. */
@@ -155,7 +161,7 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
   },
   RelationshipToOne: {
     type: "object",
-    properties: { links: ref("RelationshipLinks"), data: { nullable: true, allOf: [ref("ResourceIdentifier")] } },
+    properties: { links: ref("RelationshipLinks"), data: nullableRef("ResourceIdentifier") },
   },
   RelationshipToMany: {
     type: "object",
@@ -165,7 +171,7 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
     type: "object",
     required: ["data"],
     description: "to-one: {data: {type, id}} or {data: null}; to-many: {data: [{type, id, attributes?: {permission}}]}",
-    properties: { data: { nullable: true, oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }] } },
+    properties: { data: { oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }, NULL] } },
   },
   LinkItem: {
     type: "object",
@@ -181,13 +187,13 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
     required: ["data"],
     properties: {
       links: ref("RelationshipLinks"),
-      data: { nullable: true, oneOf: [ref("ResourceIdentifier"), { type: "array", items: ref("ResourceIdentifier") }] },
+      data: { oneOf: [ref("ResourceIdentifier"), { type: "array", items: ref("ResourceIdentifier") }, NULL] },
     },
   },
   LinkageRequest: {
     type: "object",
     required: ["data"],
-    properties: { data: { nullable: true, oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }] } },
+    properties: { data: { oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }, NULL] } },
   },
   IncludedResource: {
     type: "object",

@@ -177,7 +177,15 @@ export class Engine {
     let world: WorldChange[] = [];
     let seeded = false;
     this.db.transaction(() => {
-      applyPlan(this.db, plan);
+      try {
+        applyPlan(this.db, plan);
+      } catch (e) {
+        const c = this.db.constraintOf(e);
+        if (!c) throw e;
+        throw new DaptinError("schema", "Schema change refused", {
+          detail: c.kind === "unique" ? `${c.detail.replace(/^.*failed: /, "")}: existing rows have duplicate values, so a unique index cannot be created` : c.detail,
+        });
+      }
       seeded = seedIfEmpty(this.db);
       world = syncWorld(this.db, registry);
       syncActions(this.db, BUILTIN_ACTIONS, hasAdministrator(this.db));

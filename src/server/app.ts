@@ -59,6 +59,8 @@ export function startServer(engine: Engine, opts: ServerOptions): RunningServer 
   const server: Server<undefined> = Bun.serve({
     port: opts.port,
     hostname: opts.hostname ?? "0.0.0.0",
+    // A second server on the same port must fail ("address in use"), not silently split the traffic.
+    reusePort: false,
     development: false,
     async fetch(req) {
       const before = engine.db.statementCount;

@@ -84,7 +84,7 @@ describe("the OpenAPI document", () => {
       expect(r.code).toBe(0);
       const doc = format === "json" ? JSON.parse(r.stdout) : Bun.YAML.parse(r.stdout);
       const served = JSON.parse((await fetchText("/openapi.json")).text);
-      expect(doc).toEqual(withoutServers(served));
+      expect(withoutServers(doc)).toEqual(withoutServers(served));
     }
     expect((await runCli(["apispec", "--format", "xml", "--db", s.db])).code).toBe(2);
   });
@@ -175,6 +175,6 @@ describe("per-caller documents after lock-down", () => {
     expect(a.paths["/action/world/become_an_administrator"]).toBeDefined();
     expect(a.paths["/api/world"]).toBeDefined();
     const cli = JSON.parse((await runCli(["apispec", "--format", "json", "--db", s.db])).stdout);
-    expect(cli).toEqual(withoutServers(a));
+    expect(withoutServers(cli)).toEqual(withoutServers(a));
   });
 });

@@ -17,7 +17,7 @@ export function registerApiSpec(program: Command): void {
       .command("apispec")
       .description("print the OpenAPI 3 document of the database (the administrator's view: every table and action)")
       .option("--format <format>", "yaml or json", "yaml")
-      .option("--server <url>", "add a servers entry (the HTTP endpoint adds the URL it was called on)"),
+      .option("--server <url>", "the servers entry (the HTTP endpoint uses the URL it was called on)", "http://localhost:6336"),
   ).action((opts: ApiSpecOptions) => {
     const format = opts.format.toLowerCase();
     if (format !== "yaml" && format !== "json") throw new UsageError(`--format must be yaml or json, got "${opts.format}"`);

@@ -33,7 +33,9 @@ export function registerSchema(program: Command): void {
     // Parse every file first so a bad file fails before the database is even opened.
     for (const f of files) readSchemaFile(f);
     const cfg = engineConfig(opts);
-    const { engine, report } = Engine.open(cfg, { schemaFiles: files, dryRun: opts.dryRun });
+    // A dry run against a database that does not exist yet plans on an empty one and creates no file.
+    const target = opts.dryRun && !existsSync(cfg.db) ? { ...cfg, db: ":memory:" } : cfg;
+    const { engine, report } = Engine.open(target, { schemaFiles: files, dryRun: opts.dryRun });
     const dbText = (s: Parameters<typeof engine.db.toText>[0]) => engine.db.toText(s);
     engine.close();
     printReport(report, { json: opts.json, dryRun: opts.dryRun, db: cfg.db, sql: dbText });

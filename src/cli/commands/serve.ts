@@ -16,7 +16,8 @@ interface ServeOptions extends DbOptions {
 export function registerServe(program: Command): void {
   addDbOptions(
     program
-      .command("serve")
+      // Daptin's binary has no subcommands: `daptin -port 8080` serves. So does ours.
+      .command("serve", { isDefault: true })
       .description("start the HTTP server (applies schema_*.yaml|yml|json from the working directory and --schema-dir)")
       .option("--port <port>", "port to listen on (env DAPTIN_PORT)", undefined)
       .option("--host <address>", "address to bind", "0.0.0.0")

@@ -385,7 +385,8 @@ export class DataService {
     this.gateRow(who, "delete", table, row);
     const blockers = this.dependants(table, row.id);
     if (blockers.length > 0) {
-      throw conflict("Delete blocked", `${blockers.map((b) => `${b.count} ${b.table} row${b.count > 1 ? "s" : ""} (${b.column})`).join(", ")} still refer to this ${table.name}`);
+      const total = blockers.reduce((n, b) => n + b.count, 0);
+      throw conflict("Delete blocked", `${blockers.map((b) => `${b.count} ${b.table} row${b.count > 1 ? "s" : ""} (${b.column})`).join(", ")} still ${total > 1 ? "refer" : "refers"} to this ${table.name}`);
     }
     try {
       this.ctx.db.transaction(() => {

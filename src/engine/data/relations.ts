@@ -273,8 +273,9 @@ export class RelationService {
           ? sql`FROM ${T} t WHERE ${parentCol} IN (${sql.join(parentIds.map((p) => sql`${p}`), sql`, `)})${perm}`
           : sql`FROM ${T} t JOIN ${sql.identifier(s.table)} j ON j.${sql.identifier(s.otherColumn)} = t.id WHERE ${parentCol} IN (${sql.join(parentIds.map((p) => sql`${p}`), sql`, `)})${perm}`;
         const order = s.kind === "join" ? sql`j.id DESC` : sql`t.id DESC`;
+        const limit = rel.toMany ? INCLUDE_LIMIT : 1;
         rows = this.ctx.db.all(sql`SELECT * FROM (SELECT ${selectList(cols)}, ${parentCol} AS "__parent",
-          ROW_NUMBER() OVER (PARTITION BY ${parentCol} ORDER BY ${order}) AS "__rank" ${from}) WHERE "__rank" <= ${INCLUDE_LIMIT}`);
+          ROW_NUMBER() OVER (PARTITION BY ${parentCol} ORDER BY ${order}) AS "__rank" ${from}) WHERE "__rank" <= ${limit}`);
         const byParent = new Map<number, ResourceIdentifier[]>();
         for (const r of rows) {
           const p = r.__parent as number;

@@ -74,7 +74,7 @@ export async function collection(ctx: RouteContext, table: string): Promise<Resp
 export async function item(ctx: RouteContext, table: string, id: string): Promise<Response> {
   switch (ctx.req.method) {
     case "GET": {
-      const fieldsParam = ctx.url.searchParams.get(`fields[${table}]`);
+      const fieldsParam = ctx.url.searchParams.get(`fields[${table}]`) ?? ctx.url.searchParams.get("fields");
       const fields = fieldsParam ? fieldsParam.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
       const resource = ctx.engine.data.get(ctx.who, table, id, fields);
       const included = withIncluded(ctx, table, [resource]);
