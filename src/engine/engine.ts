@@ -64,6 +64,7 @@ export class Engine {
   private schemaHash = "";
   private listeners: ChangeListener[] = [];
   private generationValue = 0;
+  private encryptionSecret: string | undefined;
 
   private constructor(readonly db: SqlDb) {
     this.config = new ConfigStore(db);
@@ -73,6 +74,7 @@ export class Engine {
       registry: () => this.registryValue,
       tablePermissions: this.tablePermissions,
       defaultRowPermission: () => (this.adminExists ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS),
+      encryptionSecret: () => this.encryptionSecret,
       afterCommit: (e) => {
         if (/^(world|action|usergroup)$|^(world_world|action_action|user_account_user_account)_id_has_usergroup/.test(e.table)) this.generationValue++;
         for (const l of this.listeners) l(e);
@@ -215,6 +217,7 @@ export class Engine {
     this.adminExists = hasAdministrator(this.db);
     this.tablePermissions.invalidate();
     this.users.invalidate();
+    this.encryptionSecret = this.config.get("encryption.secret");
     this.tokensValue = new Tokens({
       secret: this.config.get("jwt.secret")!,
       issuer: this.config.get("jwt.token.issuer")!,

@@ -44,6 +44,8 @@ export interface DataContext {
   tablePermissions: TablePermissions;
   /** Permission for new rows of a table whose schema gives none (2097151 before lock-down, 561441 after). */
   defaultRowPermission(): number;
+  /** The key of `encrypted` columns (`_config` encryption.secret). */
+  encryptionSecret(): string | undefined;
   /** Called after a write commits (the event bus hooks in here). */
   afterCommit(event: { type: "create" | "update" | "delete"; table: string; id: string }): void;
 }
@@ -189,7 +191,7 @@ export class DataService {
         throw validation("Validation failed", `${k} cannot be null`, { pointer: `/data/attributes/${k}` });
       }
       try {
-        values.set(c, k === "permission" ? permissionValue(v) : await c.family.toDb(v, c));
+        values.set(c, k === "permission" ? permissionValue(v) : await c.family.toDb(v, c, { encryptionSecret: this.ctx.encryptionSecret() }));
       } catch (e) {
         if (e instanceof ValueError) throw validation("Validation failed", e.message, { pointer: `/data/attributes/${k}` });
         throw e;

@@ -8,13 +8,18 @@ export type ColumnLike = Pick<ColumnDef, "ColumnName" | "ColumnType" | "DataType
 
 export class ValueError extends Error {}
 
+/** What some conversions need from the instance (the encryption key). */
+export interface ConversionContext {
+  encryptionSecret?: string;
+}
+
 export interface ColumnFamily {
   readonly name: string;
   /** JSON schema type for documentation (OpenAPI) and for `/meta`. */
   readonly jsonType: "string" | "number" | "integer" | "boolean" | "object";
   readonly format?: string;
   /** JSON -> SQL value. Throws ValueError with a message fit for the client. May be async (hashing). */
-  toDb(value: JsonValue, col: ColumnLike): unknown | Promise<unknown>;
+  toDb(value: JsonValue, col: ColumnLike, ctx?: ConversionContext): unknown | Promise<unknown>;
   /** SQL -> JSON value. */
   fromDb(value: unknown, col: ColumnLike): JsonValue;
   /** Values are compared with the stored one in PATCH change detection; hashed families always count as changed. */

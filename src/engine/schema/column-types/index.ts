@@ -1,5 +1,6 @@
 // Picks the family of a column from its ColumnType, falling back to its DataType.
 import { boolean } from "./boolean.ts";
+import { encrypted } from "./encrypted.ts";
 import { enumeration } from "./enum.ts";
 import { type ColumnFamily, type ColumnLike, isNumericDataType } from "./family.ts";
 import { file } from "./file.ts";
@@ -9,7 +10,7 @@ import { password } from "./password.ts";
 import { text } from "./text.ts";
 import { time } from "./time.ts";
 
-export type { ColumnFamily, JsonValue } from "./family.ts";
+export type { ColumnFamily, ConversionContext, JsonValue } from "./family.ts";
 export { ValueError } from "./family.ts";
 
 const BY_TYPE: Record<string, ColumnFamily> = {
@@ -20,6 +21,7 @@ const BY_TYPE: Record<string, ColumnFamily> = {
   md5: password,
   "md5-bcrypt": password,
   enum: enumeration,
+  encrypted,
   datetime: time,
   date: time,
   time,
