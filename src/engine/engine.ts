@@ -232,10 +232,12 @@ export class Engine {
   syncWithDatabase(): void {
     if (!this.db.changedElsewhere()) return;
     this.refreshState();
+    this.data.forgetCounts();
     const hash = this.config.get("schema.hash") ?? "";
     if (hash !== this.schemaHash) {
       this.schemaHash = hash;
       this.registryValue = this.buildRegistry([]).registry;
+      this.db.forgetPrepared();
     }
   }
 

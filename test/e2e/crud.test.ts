@@ -161,3 +161,34 @@ describe("system tables", () => {
     expect(r.body.data.attributes.user_account_id).toBe(r.body.data.id);
   });
 });
+
+describe("cached totals and statements stay exact", () => {
+  test("totals follow creates, deletes and writes made by another process", async () => {
+    const total = async () => (await api(s, "GET", "/api/category?page[size]=1")).body.links.total as number;
+    const start = await total();
+    expect(await total()).toBe(start);
+    const c = await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: "Extra" } } });
+    expect(await total()).toBe(start + 1);
+    await api(s, "DELETE", `/api/category/${c.body.data.id}`);
+    expect(await total()).toBe(start);
+    // Another process writes to the same database file.
+    const { Database } = await import("bun:sqlite");
+    const db = new Database(s.db);
+    db.run("UPDATE category SET permission = 0 WHERE name = 'Tools'");
+    db.close();
+    expect(await total()).toBe(start - 1);
+  });
+
+  test("a column added by `daptin schema apply` next to the running server shows up at once", async () => {
+    const { runCli } = await import("../helpers/daptin.ts");
+    const { writeFileSync } = await import("node:fs");
+    expect((await api(s, "GET", "/api/product?page[size]=1")).body.data[0].attributes).not.toHaveProperty("notes");
+    const file = join(s.dir, "notes.yaml");
+    writeFileSync(file, "Tables:\n  - TableName: product\n    Columns:\n      - {Name: notes, ColumnType: content, DataType: text, IsNullable: true}\n");
+    expect((await runCli(["schema", "apply", file, "--db", s.db])).code).toBe(0);
+    const after = await api(s, "GET", "/api/product?page[size]=1");
+    expect(after.body.data[0].attributes).toHaveProperty("notes", null);
+    const one = await api(s, "GET", `/api/product/${after.body.data[0].id}`);
+    expect(one.body.data.attributes).toHaveProperty("notes", null);
+  });
+});

@@ -151,11 +151,12 @@ describe("includes", () => {
   test("the number of SQL statements per request does not grow with the rows", async () => {
     const count = async (path: string) => Number((await api(s, "GET", path)).headers.get("x-daptin-sql-statements"));
     const path = "/api/todo?page[size]=100&included_relations=project_id,tag_id,user_account_id";
-    await count(path); // warms the table-permission cache
+    await count(path); // warms the table-permission and total caches
     const small = await count(path);
     for (let i = 0; i < 30; i++) {
       await create("todo", { title: `bulk ${i}` }, { project_id: { data: { type: "project", id: i % 2 ? P.home : P.work } }, tag_id: linkage("tag", G.blue!) });
     }
+    await count(path); // totals are cached until a write: warm both sides the same way
     const big = await count(path);
     expect(small).toBeGreaterThan(0);
     expect(big).toBe(small);

@@ -62,9 +62,18 @@ const now = () => new Date().toISOString();
 
 export class DataService {
   readonly relations: RelationService;
+  /** Cached list totals: table -> (filters and view) -> count. */
+  private readonly counts = new Map<string, Map<string, number>>();
 
   constructor(private readonly ctx: DataContext) {
     this.relations = new RelationService(ctx, this);
+  }
+
+  /** After a commit: cached totals of the written table go, then the listeners hear of it. */
+  committed(event: { type: "create" | "update" | "delete"; table: string; id: string }): void {
+    // A delete may cascade (join rows, cleared links) into other tables: forget every total.
+    this.forgetCounts(event.type === "delete" ? undefined : event.table);
+    this.ctx.afterCommit(event);
   }
 
   canPeek(who: Identity, table: TableInfo): boolean {
@@ -97,12 +106,19 @@ export class DataService {
     }
   }
 
+  /** The row with this reference id (id, version, permission, owner), or undefined. */
+  findRow(table: TableInfo, id: string): StoredRow | undefined {
+    return this.ctx.db
+      .prepare(`row:${table.name}`, () => {
+        const owner = table.hasOwner ? sql`, user_account_id` : sql``;
+        return sql`SELECT id, version, permission${owner} FROM ${sql.identifier(table.name)} WHERE reference_id = ${sql.placeholder("ref")}`;
+      })
+      .get<StoredRow>({ ref: uuidToBytes(id) });
+  }
+
   loadRow(table: TableInfo, id: string): StoredRow {
     if (!isUuid(id)) throw badRequest("Invalid id", `"${id}" is not a valid id (expected a UUID)`);
-    const owner = table.hasOwner ? sql`, user_account_id` : sql``;
-    const row = this.ctx.db.get<StoredRow>(
-      sql`SELECT id, version, permission${owner} FROM ${sql.identifier(table.name)} WHERE reference_id = ${uuidToBytes(id)}`,
-    );
+    const row = this.findRow(table, id);
     if (!row) throw notFound("Not found", `there is no ${table.name} with id ${id}`);
     return row;
   }
@@ -110,14 +126,29 @@ export class DataService {
   /** Reads one row as a resource, with no permission check (callers have checked). */
   readResource(table: TableInfo, internalId: number, fields?: string[]): Resource {
     const cols = selectedColumns(table, fields);
-    const row = this.ctx.db.get<Record<string, unknown>>(
-      sql`SELECT ${selectList(cols)} FROM ${sql.identifier(table.name)} t WHERE t.id = ${internalId}`,
-    );
+    const row = this.ctx.db
+      .prepare(`read:${table.name}:${fields?.join(",") ?? "*"}`, () => sql`SELECT ${selectList(cols)} FROM ${sql.identifier(table.name)} t WHERE t.id = ${sql.placeholder("id")}`)
+      .get<Record<string, unknown>>({ id: internalId });
     if (!row) throw notFound("Not found", `the ${table.name} was deleted meanwhile`);
     return toResource(table, cols, row);
   }
 
-  /** Lists rows the caller may read. `scope` narrows to rows related to one parent (relation listings). */
+  /** Forgets cached totals: of one table (and what its sharing rows affect), or all of them. */
+  forgetCounts(table?: string): void {
+    if (table === undefined) {
+      this.counts.clear();
+      return;
+    }
+    this.counts.delete(table);
+    const shared = /^(.+)_\1_id_has_usergroup_usergroup_id$/.exec(table);
+    if (shared) this.counts.delete(shared[1]!);
+  }
+
+  /**
+   * Lists rows the caller may read. `scope` narrows to rows related to one parent (relation listings).
+   * A plain page (no filters) runs as a prepared statement per shape; totals are cached per table and view
+   * until a write touches the table, so `total` stays exact without a count over the table on every request.
+   */
   list(who: Identity, tableName: string, params: ListParams, scope?: ListScope): ListResult {
     const table = this.table(tableName);
     for (const name of Object.keys(params.relationFilters ?? {})) {
@@ -126,22 +157,46 @@ export class DataService {
     const q = compileList(table, params, scope?.defaultPageSize);
     this.gateTable(who, "peek", table);
     const perm = readFilter(who, table, this.ctx.registry());
-    const where = [...q.where, ...(perm ? [perm] : []), ...(scope?.where ? [scope.where] : [])];
-    const join = scope?.join;
-    const joinSql = join
-      ? sql` JOIN ${sql.identifier(join.table)} j ON j.${sql.identifier(join.otherColumn)} = t.id AND j.${sql.identifier(join.selfColumn)} = ${join.parentId}`
-      : sql``;
-    const whereSql = where.length ? sql` WHERE ${sql.join(where, sql` AND `)}` : sql``;
-    const from = sql`FROM ${sql.identifier(table.name)} t${joinSql}${whereSql}`;
+    const values: Record<string, unknown> = { ...perm?.values, limit: q.size, offset: (q.page - 1) * q.size };
     const cols = selectedColumns(table, q.fields);
-    const extra = join ? sql`, ${joinAttributes(join.extraColumns)}` : sql``;
-    const rows = this.ctx.db.all<Record<string, unknown>>(
-      sql`SELECT ${selectList(cols)}${extra} ${from} ORDER BY ${q.orderBy} LIMIT ${q.size} OFFSET ${(q.page - 1) * q.size}`,
-    );
-    const total = this.ctx.db.get<{ n: number }>(sql`SELECT count(*) AS n ${from}`)!.n;
+    const build = () => {
+      const where = [...q.where, ...(perm ? [perm.sql] : []), ...(scope?.where ? [scope.where] : [])];
+      const join = scope?.join;
+      const joinSql = join
+        ? sql` JOIN ${sql.identifier(join.table)} j ON j.${sql.identifier(join.otherColumn)} = t.id AND j.${sql.identifier(join.selfColumn)} = ${join.parentId}`
+        : sql``;
+      const whereSql = where.length ? sql` WHERE ${sql.join(where, sql` AND `)}` : sql``;
+      const from = sql`FROM ${sql.identifier(table.name)} t${joinSql}${whereSql}`;
+      const extra = join ? sql`, ${joinAttributes(join.extraColumns)}` : sql``;
+      return {
+        rows: sql`SELECT ${selectList(cols)}${extra} ${from} ORDER BY ${q.orderBy} LIMIT ${sql.placeholder("limit")} OFFSET ${sql.placeholder("offset")}`,
+        count: sql`SELECT count(*) AS n ${from}`,
+      };
+    };
+    let rows: Record<string, unknown>[];
+    let countOf: () => number;
+    if (q.where.length === 0 && !scope) {
+      const shape = `${table.name}|${q.fields?.join(",") ?? "*"}|${params.sort ?? ""}|${perm?.shape ?? "all"}`;
+      rows = this.ctx.db.prepare(`list:${shape}`, () => build().rows).all(values);
+      countOf = () => this.ctx.db.prepare(`count:${shape}`, () => build().count).get<{ n: number }>(values)!.n;
+    } else {
+      const built = build();
+      rows = this.ctx.db.all<Record<string, unknown>>(built.rows, values);
+      countOf = () => this.ctx.db.get<{ n: number }>(built.count, values)!.n;
+    }
+    let total: number;
+    if (scope) total = countOf();
+    else {
+      const key = JSON.stringify([params.query, params.filter, params.relationFilters, perm?.shape, perm?.values]);
+      let byTable = this.counts.get(table.name);
+      if (!byTable) this.counts.set(table.name, (byTable = new Map()));
+      total = byTable.get(key) ?? countOf();
+      if (byTable.size > 1000) byTable.clear();
+      byTable.set(key, total);
+    }
     const resources = rows.map((r) => {
       const res = toResource(table, cols, r);
-      if (join) Object.assign(res.attributes, relationAttributes(join.extraColumns, r));
+      if (scope?.join) Object.assign(res.attributes, relationAttributes(scope.join.extraColumns, r));
       return res;
     });
     return { resources, total, page: q.page, size: q.size };
@@ -210,10 +265,7 @@ export class DataService {
     if (!isUuid(value)) {
       throw validation("Validation failed", `${c.ColumnName} must be the id (UUID) of a ${target.name}`, { pointer: `/data/attributes/${c.ColumnName}` });
     }
-    const owner = target.hasOwner ? sql`, user_account_id` : sql``;
-    const row = this.ctx.db.get<StoredRow>(
-      sql`SELECT id, version, permission${owner} FROM ${sql.identifier(target.name)} WHERE reference_id = ${uuidToBytes(value)}`,
-    );
+    const row = this.findRow(target, value);
     if (!row) throw validation("Validation failed", `${c.ColumnName}: there is no ${target.name} with id ${value}`, { pointer: `/data/attributes/${c.ColumnName}` });
     if (!who.isAdmin && !can(who, "refer", rowInstance(this.ctx.db, target, row, this.ctx.registry()))) {
       throw forbidden("Refer not allowed", `you may not refer to ${target.name} ${value}`);
@@ -315,7 +367,7 @@ export class DataService {
       if (e instanceof DaptinError) throw e;
       this.translateConstraint(table, e);
     }
-    this.ctx.afterCommit({ type: "create", table: table.name, id: refId });
+    this.committed({ type: "create", table: table.name, id: refId });
     return this.readResource(table, rowId);
   }
 
@@ -376,7 +428,7 @@ export class DataService {
       if (e instanceof DaptinError) throw e;
       this.translateConstraint(table, e);
     }
-    this.ctx.afterCommit({ type: "update", table: table.name, id });
+    this.committed({ type: "update", table: table.name, id });
     return this.readResource(table, before.id);
   }
 
@@ -398,7 +450,7 @@ export class DataService {
     } catch (e) {
       this.translateConstraint(table, e);
     }
-    this.ctx.afterCommit({ type: "delete", table: table.name, id });
+    this.committed({ type: "delete", table: table.name, id });
   }
 
   /** Rows whose `restrict` relation points at this row: they block its delete (409 naming them). */

@@ -117,7 +117,8 @@ export class RelationService {
       if (e instanceof DaptinError) throw e;
       this.data.translateConstraint(table, e);
     }
-    this.ctx.afterCommit({ type: "update", table: table.name, id });
+    this.data.forgetCounts(s.kind === "join" ? s.table : rel.target);
+    this.data.committed({ type: "update", table: table.name, id });
   }
 
   /** Links given in a resource's `relationships` on create/update: to-many ones are added (as Daptin does). */
@@ -258,7 +259,8 @@ export class RelationService {
       if (!this.data.canPeek(who, target)) continue;
       const cols = selectedColumns(target);
       const filter = readFilter(who, target, this.ctx.registry());
-      const perm = filter ? sql` AND ${filter}` : sql``;
+      const perm = filter ? sql` AND ${filter.sql}` : sql``;
+      const values = filter?.values;
       const s = rel.storage;
       const T = sql.identifier(target.name);
       let rows: Record<string, unknown>[];
@@ -266,7 +268,7 @@ export class RelationService {
         const ids = [...new Set(resources.map((r) => r.attributes[s.column]).filter(isUuid))];
         if (ids.length === 0) continue;
         // The linkage stays in `relationships`; an unreadable target is simply not included.
-        rows = this.ctx.db.all(sql`SELECT ${selectList(cols)} FROM ${T} t WHERE t.reference_id IN (${sql.join(ids.map((i) => sql`${uuidToBytes(i)}`), sql`, `)})${perm}`);
+        rows = this.ctx.db.all(sql`SELECT ${selectList(cols)} FROM ${T} t WHERE t.reference_id IN (${sql.join(ids.map((i) => sql`${uuidToBytes(i)}`), sql`, `)})${perm}`, values);
       } else {
         const parentCol: SQL = s.kind === "fk_there" ? sql`t.${sql.identifier(s.column)}` : sql`j.${sql.identifier(s.selfColumn)}`;
         const from = s.kind === "fk_there"
@@ -275,7 +277,7 @@ export class RelationService {
         const order = s.kind === "join" ? sql`j.id DESC` : sql`t.id DESC`;
         const limit = rel.toMany ? INCLUDE_LIMIT : 1;
         rows = this.ctx.db.all(sql`SELECT * FROM (SELECT ${selectList(cols)}, ${parentCol} AS "__parent",
-          ROW_NUMBER() OVER (PARTITION BY ${parentCol} ORDER BY ${order}) AS "__rank" ${from}) WHERE "__rank" <= ${limit}`);
+          ROW_NUMBER() OVER (PARTITION BY ${parentCol} ORDER BY ${order}) AS "__rank" ${from}) WHERE "__rank" <= ${limit}`, values);
         const byParent = new Map<number, ResourceIdentifier[]>();
         for (const r of rows) {
           const p = r.__parent as number;

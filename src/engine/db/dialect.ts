@@ -9,11 +9,26 @@ export interface RunResult {
   lastInsertRowid: number;
 }
 
+/** A statement compiled once per shape; values for its `sql.placeholder(name)`s are given per call. */
+export interface Prepared {
+  all<T = Row>(values?: Record<string, unknown>): T[];
+  get<T = Row>(values?: Record<string, unknown>): T | undefined;
+  run(values?: Record<string, unknown>): RunResult;
+}
+
 export interface SqlDb {
   readonly dialectName: "sqlite";
-  all<T = Row>(query: SQL): T[];
-  get<T = Row>(query: SQL): T | undefined;
-  run(query: SQL): RunResult;
+  /** `values` fill any `sql.placeholder(name)` in the query. */
+  all<T = Row>(query: SQL, values?: Record<string, unknown>): T[];
+  get<T = Row>(query: SQL, values?: Record<string, unknown>): T | undefined;
+  run(query: SQL, values?: Record<string, unknown>): RunResult;
+  /**
+   * The statement of `key`, built and compiled on first use only: hot paths (row reads, list pages, permission
+   * lookups) skip query building and compilation entirely after that.
+   */
+  prepare(key: string, build: () => SQL): Prepared;
+  /** Drops prepared statements (after a schema change, their shapes may be stale). */
+  forgetPrepared(): void;
   /** Runs `fn` in one transaction (nested calls become savepoints). Any throw rolls back every write. */
   transaction<T>(fn: () => T): T;
   /** Counts statements executed; tests use it to prove a request's query count stays flat. */

@@ -1,9 +1,9 @@
 // SQLite through bun:sqlite. drizzle-orm's SQLite dialect compiles `sql` fragments to text + bound parameters;
 // bun:sqlite's `query()` caches one prepared statement per distinct text, i.e. per query shape.
 import { Database } from "bun:sqlite";
-import type { SQL } from "drizzle-orm";
+import { Placeholder, type SQL } from "drizzle-orm";
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
-import type { Row, RunResult, SqlDb } from "./dialect.ts";
+import type { Prepared, Row, RunResult, SqlDb } from "./dialect.ts";
 
 type Bindable = string | number | bigint | boolean | null | Uint8Array;
 
@@ -23,24 +23,54 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
   let lastVersion = dataVersion.get()!.data_version;
   let count = 0;
 
-  const compile = (q: SQL) => {
+  const fill = (params: unknown[], values?: Record<string, unknown>) =>
+    (values ? params.map((v) => (v instanceof Placeholder ? values[(v as Placeholder<string>).name] : v)) : params) as Bindable[];
+  const compile = (q: SQL, values?: Record<string, unknown>) => {
     const { sql, params } = compiler.sqlToQuery(q);
     count++;
-    return { stmt: db.query<Row, Bindable[]>(sql), params: params as Bindable[] };
+    return { stmt: db.query<Row, Bindable[]>(sql), params: fill(params, values) };
+  };
+
+  const prepared = new Map<string, Prepared>();
+  const prepare = (key: string, build: () => SQL): Prepared => {
+    let p = prepared.get(key);
+    if (p) return p;
+    const { sql: text, params } = compiler.sqlToQuery(build());
+    const stmt = db.query<Row, Bindable[]>(text);
+    // Which parameters are placeholders (filled per call) and which are constants of the shape.
+    const slots = params.map((v) => (v instanceof Placeholder ? (v as Placeholder<string>).name : null));
+    const bind = (values: Record<string, unknown> = {}) => {
+      count++;
+      return slots.map((name, i) => (name === null ? params[i] : values[name])) as Bindable[];
+    };
+    p = {
+      all: <T>(values?: Record<string, unknown>) => stmt.all(...bind(values)) as T[],
+      get: <T>(values?: Record<string, unknown>) => (stmt.get(...bind(values)) ?? undefined) as T | undefined,
+      run: (values?: Record<string, unknown>) => {
+        const r = stmt.run(...bind(values));
+        return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+      },
+    };
+    prepared.set(key, p);
+    return p;
   };
 
   return {
     dialectName: "sqlite",
-    all<T>(q: SQL) {
-      const { stmt, params } = compile(q);
+    prepare,
+    forgetPrepared() {
+      prepared.clear();
+    },
+    all<T>(q: SQL, values?: Record<string, unknown>) {
+      const { stmt, params } = compile(q, values);
       return stmt.all(...params) as T[];
     },
-    get<T>(q: SQL) {
-      const { stmt, params } = compile(q);
+    get<T>(q: SQL, values?: Record<string, unknown>) {
+      const { stmt, params } = compile(q, values);
       return (stmt.get(...params) ?? undefined) as T | undefined;
     },
-    run(q: SQL): RunResult {
-      const { stmt, params } = compile(q);
+    run(q: SQL, values?: Record<string, unknown>): RunResult {
+      const { stmt, params } = compile(q, values);
       const r = stmt.run(...params);
       return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
     },

@@ -44,9 +44,11 @@ export function rowInstance(db: SqlDb, table: TableInfo, has: { id: number; perm
   if (table.isJoin) return { ownerId: null, permission: has.permission, groups: [] };
   const share = sharingTable(table.name);
   const groups = registry.get(share)
-    ? db.all<{ groupId: number; permission: number }>(
-        sql`SELECT usergroup_id AS groupId, permission FROM ${sql.identifier(share)} WHERE ${sql.identifier(`${table.name}_id`)} = ${has.id}`,
-      )
+    ? db
+        .prepare(`share:${table.name}`, () =>
+          sql`SELECT usergroup_id AS groupId, permission FROM ${sql.identifier(share)} WHERE ${sql.identifier(`${table.name}_id`)} = ${sql.placeholder("id")}`,
+        )
+        .all<{ groupId: number; permission: number }>({ id: has.id })
     : [];
   const owner = table.hasOwner && typeof has.user_account_id === "number" ? has.user_account_id : null;
   return { ownerId: owner, permission: has.permission, groups };

@@ -12,27 +12,39 @@ export function sharingTable(table: string): string {
   return `${table}_${table}_id_has_usergroup_usergroup_id`;
 }
 
+export interface ReadFilter {
+  sql: SQL;
+  /** Values of its placeholders (`uid`, `g0`, `g1`, ...). */
+  values: Record<string, unknown>;
+  /** Identifies the statement shape (same shape = same SQL text), for prepared-statement keys. */
+  shape: string;
+}
+
 /** A WHERE condition over alias `t`, or null when the caller sees every row. */
-export function readFilter(who: Identity, table: TableInfo, registry: { get(name: string): TableInfo | undefined }): SQL | null {
+export function readFilter(who: Identity, table: TableInfo, registry: { get(name: string): TableInfo | undefined }): ReadFilter | null {
   if (who.isAdmin) return null;
+  const values: Record<string, unknown> = { uid: who.userId };
+  who.groupIds.forEach((g, i) => (values[`g${i}`] = g));
+  const groups = () => sql.join(who.groupIds.map((_, i) => sql.placeholder(`g${i}`)), sql`, `);
   const parts: SQL[] = [sql`(t.permission & ${GUEST_READ}) != 0`];
   if (table.name === "usergroup") {
     // A group row is shared with itself: members read it through its own group bits.
     if (who.groupIds.length > 0) {
-      parts.push(sql`(t.id IN (${sql.join(who.groupIds.map((g) => sql`${g}`), sql`, `)}) AND (t.permission & ${GROUP_READ}) != 0)`);
+      parts.push(sql`(t.id IN (${groups()}) AND (t.permission & ${GROUP_READ}) != 0)`);
     }
   } else {
     if (table.hasOwner && who.userId !== null) {
-      parts.push(sql`(t.user_account_id = ${who.userId} AND (t.permission & ${OWNER_READ}) != 0)`);
+      parts.push(sql`(t.user_account_id = ${sql.placeholder("uid")} AND (t.permission & ${OWNER_READ}) != 0)`);
     }
     const share = sharingTable(table.name);
     if (who.groupIds.length > 0 && registry.get(share)) {
       const fk = sql.identifier(`${table.name}_id`);
-      parts.push(sql`EXISTS (SELECT 1 FROM ${sql.identifier(share)} j WHERE j.${fk} = t.id AND (j.permission & ${GROUP_READ}) != 0 AND j.usergroup_id IN (${sql.join(
-        who.groupIds.map((g) => sql`${g}`),
-        sql`, `,
-      )}))`);
+      parts.push(sql`EXISTS (SELECT 1 FROM ${sql.identifier(share)} j WHERE j.${fk} = t.id AND (j.permission & ${GROUP_READ}) != 0 AND j.usergroup_id IN (${groups()}))`);
     }
   }
-  return sql`(${sql.join(parts, sql` OR `)})`;
+  return {
+    sql: sql`(${sql.join(parts, sql` OR `)})`,
+    values,
+    shape: `${who.userId === null ? "guest" : "user"}:${who.groupIds.length}`,
+  };
 }

@@ -1,0 +1,117 @@
+// The physical limit: a minimal Bun.serve + bun:sqlite server answering the benchmark's routes with the same SQL
+// and the same JSON:API shape as daptin, and no engine at all (no registry, no permission gate beyond the same
+// WHERE clause, no validation). Every scenario is reported as a ratio to this.
+// Usage: bun bench/limit.ts --db FILE --port N
+import { Database } from "bun:sqlite";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({ options: { db: { type: "string" }, port: { type: "string", default: "0" } } });
+const db = new Database(values.db!, { strict: true });
+db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON");
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const uuid = (b: Uint8Array | null) => {
+  if (!b) return null;
+  let s = "";
+  for (let i = 0; i < 16; i++) s += HEX[b[i]!] + (i === 3 || i === 5 || i === 7 || i === 9 ? "-" : "");
+  return s;
+};
+const bytes = (u: string) => Uint8Array.from(Buffer.from(u.replace(/-/g, ""), "hex"));
+
+const COLS = `t.id AS __id, t.created_at, t.name, t.permission, t.price, t.published, t.reference_id, t.updated_at, t.version,
+  (SELECT r.reference_id FROM category r WHERE r.id = t.category_id) AS category_id,
+  (SELECT r.reference_id FROM user_account r WHERE r.id = t.user_account_id) AS user_account_id`;
+const READ = "(t.permission & 2) != 0";
+
+type Row = Record<string, any>;
+function resource(r: Row) {
+  const id = uuid(r.reference_id)!;
+  const self = `/api/product/${id}`;
+  const cat = uuid(r.category_id);
+  const owner = uuid(r.user_account_id);
+  const rel = (name: string, data: unknown) => ({ links: { self: `${self}/relationships/${name}`, related: `${self}/${name}` }, data });
+  return {
+    type: "product",
+    id,
+    attributes: {
+      __type: "product", category_id: cat, created_at: r.created_at, name: r.name, permission: r.permission, price: r.price,
+      published: Boolean(r.published), reference_id: id, updated_at: r.updated_at, user_account_id: owner, version: r.version,
+    },
+    relationships: {
+      category_id: rel("category_id", cat ? { type: "category", id: cat } : null),
+      user_account_id: rel("user_account_id", owner ? { type: "user_account", id: owner } : null),
+      usergroup_id: rel("usergroup_id", []),
+    },
+  };
+}
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/vnd.api+json" } });
+
+const byId = db.query<Row, [Uint8Array]>(`SELECT ${COLS} FROM product t WHERE t.reference_id = ?`);
+const insert = db.query(`INSERT INTO product (name, price, published, category_id, reference_id, permission, version, created_at, updated_at)
+  VALUES (?, ?, ?, (SELECT id FROM category WHERE reference_id = ?), ?, 2097151, 1, ?, ?)`);
+const update = db.query(`UPDATE product SET price = ?, updated_at = ?, version = version + 1 WHERE reference_id = ?`);
+const del = db.query(`DELETE FROM product WHERE reference_id = ?`);
+
+const server = Bun.serve({
+  port: Number(values.port),
+  hostname: "127.0.0.1",
+  reusePort: false,
+  async fetch(req) {
+    const url = new URL(req.url);
+    const parts = url.pathname.split("/").filter(Boolean);
+    if (url.pathname === "/ping") return new Response("pong");
+    if (parts[0] !== "api" || parts[1] !== "product") return json({ errors: [{ status: "404" }] }, 404);
+    if (parts.length === 2 && req.method === "GET") {
+      const size = Number(url.searchParams.get("page[size]") ?? 10);
+      const page = Number(url.searchParams.get("page[number]") ?? 1);
+      const q = url.searchParams.get("query");
+      let where = READ;
+      const params: (string | number)[] = [];
+      if (q) {
+        const [f] = JSON.parse(q) as { column: string; value: string }[];
+        where += " AND t.name = ?";
+        params.push(f!.value);
+      }
+      const rows = db.query<Row, (string | number)[]>(`SELECT ${COLS} FROM product t WHERE ${where} ORDER BY t.id ASC LIMIT ? OFFSET ?`).all(...params, size, (page - 1) * size);
+      const total = (db.query<{ n: number }, (string | number)[]>(`SELECT count(*) AS n FROM product t WHERE ${where}`).get(...params))!.n;
+      const body: Record<string, unknown> = {
+        links: { current_page: page, from: (page - 1) * size, last_page: Math.ceil(total / size), per_page: size, to: page * size, total },
+        data: rows.map(resource),
+      };
+      if (url.searchParams.get("included_relations")) {
+        const ids = [...new Set(rows.map((r) => r.category_id).filter(Boolean))] as Uint8Array[];
+        const cats = ids.length
+          ? db.query<Row, Uint8Array[]>(`SELECT t.id AS __id, t.reference_id, t.name, t.permission, t.created_at, t.updated_at, t.version,
+              (SELECT r.reference_id FROM user_account r WHERE r.id = t.user_account_id) AS user_account_id
+              FROM category t WHERE t.reference_id IN (${ids.map(() => "?").join(",")}) AND ${READ}`).all(...ids)
+          : [];
+        body.included = cats.map((c) => ({ type: "category", id: uuid(c.reference_id), attributes: { __type: "category", name: c.name, reference_id: uuid(c.reference_id), permission: c.permission } }));
+      }
+      return json(body);
+    }
+    if (parts.length === 2 && req.method === "POST") {
+      const { data } = (await req.json()) as { data: { attributes: Row } };
+      const a = data.attributes;
+      const ref = Bun.randomUUIDv7();
+      const now = new Date().toISOString();
+      insert.run(a.name, a.price ?? 0, a.published ? 1 : 0, a.category_id, bytes(ref), now, now);
+      return json({ data: resource(byId.get(bytes(ref))!) }, 201);
+    }
+    const id = parts[2]!;
+    if (req.method === "GET") {
+      const r = byId.get(bytes(id));
+      return r ? json({ data: resource(r) }) : json({ errors: [{ status: "404" }] }, 404);
+    }
+    if (req.method === "PATCH") {
+      const { data } = (await req.json()) as { data: { attributes: Row } };
+      update.run(data.attributes.price, new Date().toISOString(), bytes(id));
+      return json({ data: resource(byId.get(bytes(id))!) });
+    }
+    if (req.method === "DELETE") {
+      del.run(bytes(id));
+      return json({ meta: null });
+    }
+    return json({ errors: [{ status: "405" }] }, 405);
+  },
+});
+console.error(`limit listening on ${server.port}`);
