@@ -51,6 +51,8 @@ const insert = db.query(`INSERT INTO product (name, price, published, category_i
   VALUES (?, ?, ?, (SELECT id FROM category WHERE reference_id = ?), ?, 2097151, 1, ?, ?)`);
 const update = db.query(`UPDATE product SET price = ?, updated_at = ?, version = version + 1 WHERE reference_id = ?`);
 const del = db.query(`DELETE FROM product WHERE reference_id = ?`);
+// Totals are cached until a write, as daptin does: the limit must not do more work than the engine it bounds.
+const counts = new Map<string, number>();
 
 const server = Bun.serve({
   port: Number(values.port),
@@ -73,7 +75,12 @@ const server = Bun.serve({
         params.push(f!.value);
       }
       const rows = db.query<Row, (string | number)[]>(`SELECT ${COLS} FROM product t WHERE ${where} ORDER BY t.id ASC LIMIT ? OFFSET ?`).all(...params, size, (page - 1) * size);
-      const total = (db.query<{ n: number }, (string | number)[]>(`SELECT count(*) AS n FROM product t WHERE ${where}`).get(...params))!.n;
+      const key = `${where}|${params.join(",")}`;
+      let total = counts.get(key);
+      if (total === undefined) {
+        total = (db.query<{ n: number }, (string | number)[]>(`SELECT count(*) AS n FROM product t WHERE ${where}`).get(...params))!.n;
+        counts.set(key, total);
+      }
       const body: Record<string, unknown> = {
         links: { current_page: page, from: (page - 1) * size, last_page: Math.ceil(total / size), per_page: size, to: page * size, total },
         data: rows.map(resource),
@@ -95,6 +102,7 @@ const server = Bun.serve({
       const ref = Bun.randomUUIDv7();
       const now = new Date().toISOString();
       insert.run(a.name, a.price ?? 0, a.published ? 1 : 0, a.category_id, bytes(ref), now, now);
+      counts.clear();
       return json({ data: resource(byId.get(bytes(ref))!) }, 201);
     }
     const id = parts[2]!;
@@ -105,10 +113,12 @@ const server = Bun.serve({
     if (req.method === "PATCH") {
       const { data } = (await req.json()) as { data: { attributes: Row } };
       update.run(data.attributes.price, new Date().toISOString(), bytes(id));
+      counts.clear();
       return json({ data: resource(byId.get(bytes(id))!) });
     }
     if (req.method === "DELETE") {
       del.run(bytes(id));
+      counts.clear();
       return json({ meta: null });
     }
     return json({ errors: [{ status: "405" }] }, 405);

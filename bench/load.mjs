@@ -1,9 +1,10 @@
 // One load run with autocannon (run under Node so the load generator is not the runtime under test).
-// Usage: node bench/load.mjs '<json spec>'  ->  prints one JSON line with the result.
+// Usage: node bench/load.mjs SPEC.json  ->  prints one JSON line with the result.
 // spec: {url, path, method, connections, duration, warmup, headers, body, ids, idMode: "rotate"|"consume", bodyTemplate}
+import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 
-const spec = JSON.parse(process.argv[2]);
+const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const ids = spec.ids ?? [];
 let next = 0;
 
@@ -17,17 +18,18 @@ function request() {
   return req;
 }
 
-async function run(duration) {
+async function run(duration, amount) {
   return autocannon({
     url: spec.url,
     connections: spec.connections,
-    duration,
+    ...(amount ? { amount } : { duration }),
     requests: [{ setupRequest: (r) => ({ ...r, ...request() }) }],
   });
 }
 
-if (spec.warmup > 0) await run(spec.warmup);
-const r = await run(spec.duration);
+// A run over consumable ids (deletes) is a fixed number of requests instead of a duration.
+if (spec.warmup > 0 && !spec.amount) await run(spec.warmup);
+const r = await run(spec.duration, spec.amount);
 console.log(JSON.stringify({
   rps: r.requests.average,
   p50: r.latency.p50,

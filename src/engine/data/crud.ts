@@ -157,7 +157,7 @@ export class DataService {
     const q = compileList(table, params, scope?.defaultPageSize);
     this.gateTable(who, "peek", table);
     const perm = readFilter(who, table, this.ctx.registry());
-    const values: Record<string, unknown> = { ...perm?.values, limit: q.size, offset: (q.page - 1) * q.size };
+    const values: Record<string, unknown> = { ...q.binder.values, ...perm?.values, limit: q.size, offset: (q.page - 1) * q.size };
     const cols = selectedColumns(table, q.fields);
     const build = () => {
       const where = [...q.where, ...(perm ? [perm.sql] : []), ...(scope?.where ? [scope.where] : [])];
@@ -175,8 +175,8 @@ export class DataService {
     };
     let rows: Record<string, unknown>[];
     let countOf: () => number;
-    if (q.where.length === 0 && !scope) {
-      const shape = `${table.name}|${q.fields?.join(",") ?? "*"}|${params.sort ?? ""}|${perm?.shape ?? "all"}`;
+    if (!scope) {
+      const shape = `${table.name}|${q.binder.shape.join("|")}|${perm?.shape ?? "all"}`;
       rows = this.ctx.db.prepare(`list:${shape}`, () => build().rows).all(values);
       countOf = () => this.ctx.db.prepare(`count:${shape}`, () => build().count).get<{ n: number }>(values)!.n;
     } else {
@@ -339,11 +339,11 @@ export class DataService {
     let rowId = 0;
     try {
       rowId = this.ctx.db.transaction(() => {
-        const cols: SQL[] = [];
-        const vals: SQL[] = [];
+        const names: string[] = [];
+        const vals: Record<string, unknown> = {};
         const put = (name: string, v: unknown) => {
-          cols.push(sql`${sql.identifier(name)}`);
-          vals.push(sql`${v}`);
+          vals[`c${names.length}`] = v;
+          names.push(name);
         };
         const ts = now();
         put("reference_id", uuidToBytes(refId));
@@ -354,7 +354,11 @@ export class DataService {
         if (table.hasOwner && who.userId !== null) put("user_account_id", who.userId);
         for (const [c, v] of values) put(c.ColumnName, v);
         for (const [c, v] of refs) put(c.ColumnName, this.resolveRef(who, c, v));
-        const r = this.ctx.db.run(sql`INSERT INTO ${sql.identifier(table.name)} (${sql.join(cols, sql`, `)}) VALUES (${sql.join(vals, sql`, `)})`);
+        const r = this.ctx.db
+          .prepare(`insert:${table.name}:${names.join(",")}`, () =>
+            sql`INSERT INTO ${sql.identifier(table.name)} (${sql.join(names.map((n) => sql.identifier(n)), sql`, `)}) VALUES (${sql.join(names.map((_, i) => sql.placeholder(`c${i}`)), sql`, `)})`,
+          )
+          .run(vals);
         const id = r.lastInsertRowid;
         // A user account owns itself.
         if (table.name === "user_account") this.ctx.db.run(sql`UPDATE user_account SET user_account_id = ${id} WHERE id = ${id}`);
@@ -401,24 +405,29 @@ export class DataService {
     const rels = this.splitRelationships(table, input.relationships);
     const { values, refs } = await this.convert(table, input.attributes, "update");
     for (const [c, v] of rels.toOne) refs.set(c, v);
-    const current = this.ctx.db.get<Record<string, unknown>>(sql`SELECT * FROM ${sql.identifier(table.name)} WHERE id = ${before.id}`)!;
+    const current = this.ctx.db
+      .prepare(`current:${table.name}`, () => sql`SELECT * FROM ${sql.identifier(table.name)} WHERE id = ${sql.placeholder("id")}`)
+      .get<Record<string, unknown>>({ id: before.id })!;
     try {
       this.ctx.db.transaction(() => {
-        const sets: SQL[] = [];
-        for (const [c, v] of values) {
-          if (!c.family.opaque && sameValue(current[c.ColumnName], v)) continue;
-          sets.push(sql`${sql.identifier(c.ColumnName)} = ${v}`);
-          if (table.name === "user_account" && c.ColumnName === "password") sets.push(sql`auth_version = auth_version + 1`);
-        }
+        const changed = new Map<string, unknown>();
+        for (const [c, v] of values) if (c.family.opaque || !sameValue(current[c.ColumnName], v)) changed.set(c.ColumnName, v);
         for (const [c, v] of refs) {
           const target = this.resolveRef(who, c, v);
-          if (current[c.ColumnName] !== target) sets.push(sql`${sql.identifier(c.ColumnName)} = ${target}`);
+          if (current[c.ColumnName] !== target) changed.set(c.ColumnName, target);
         }
-        if (sets.length > 0) {
-          sets.push(sql`updated_at = ${now()}`, sql`version = version + 1`);
-          const r = this.ctx.db.run(
-            sql`UPDATE ${sql.identifier(table.name)} SET ${sql.join(sets, sql`, `)} WHERE id = ${before.id} AND version = ${before.version}`,
-          );
+        if (changed.size > 0) {
+          const names = [...changed.keys()];
+          // A new password makes every token issued before it stale.
+          const bump = table.name === "user_account" && changed.has("password");
+          const r = this.ctx.db
+            .prepare(`update:${table.name}:${names.join(",")}`, () => {
+              const sets = names.map((n, i) => sql`${sql.identifier(n)} = ${sql.placeholder(`c${i}`)}`);
+              if (bump) sets.push(sql`auth_version = auth_version + 1`);
+              sets.push(sql`updated_at = ${sql.placeholder("now")}`, sql`version = version + 1`);
+              return sql`UPDATE ${sql.identifier(table.name)} SET ${sql.join(sets, sql`, `)} WHERE id = ${sql.placeholder("id")} AND version = ${sql.placeholder("version")}`;
+            })
+            .run({ ...Object.fromEntries(names.map((n, i) => [`c${i}`, changed.get(n)])), now: now(), id: before.id, version: before.version });
           if (r.changes === 0) throw conflict("Version conflict", `the ${table.name} was changed meanwhile; reload and retry`);
         }
         this.relations.applyLinks(who, table, before.id, rels.toMany);
@@ -444,7 +453,7 @@ export class DataService {
     }
     try {
       this.ctx.db.transaction(() => {
-        this.ctx.db.run(sql`DELETE FROM ${sql.identifier(table.name)} WHERE id = ${row.id}`);
+        this.ctx.db.prepare(`delete:${table.name}`, () => sql`DELETE FROM ${sql.identifier(table.name)} WHERE id = ${sql.placeholder("id")}`).run({ id: row.id });
         if (table.name === "world" || table.name.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
       });
     } catch (e) {
@@ -458,7 +467,9 @@ export class DataService {
     const out: { table: string; column: string; count: number }[] = [];
     for (const ref of this.ctx.registry().referencedBy.get(table.name) ?? []) {
       if (ref.onDelete !== "restrict") continue;
-      const n = this.ctx.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM ${sql.identifier(ref.table)} WHERE ${sql.identifier(ref.column)} = ${rowId}`)!.n;
+      const n = this.ctx.db
+        .prepare(`dependants:${ref.table}.${ref.column}`, () => sql`SELECT count(*) AS n FROM ${sql.identifier(ref.table)} WHERE ${sql.identifier(ref.column)} = ${sql.placeholder("id")}`)
+        .get<{ n: number }>({ id: rowId })!.n;
       if (n > 0) out.push({ table: ref.table, column: ref.column, count: n });
     }
     return out;

@@ -19,10 +19,9 @@ export function bytesToUuid(value: unknown): string | null {
   if (typeof value === "string") return value; // a database written by something that stored text UUIDs
   const b = value as Uint8Array;
   if (b.length !== 16) return null;
-  let s = "";
-  for (let i = 0; i < 16; i++) {
-    s += HEX[b[i]!];
-    if (i === 3 || i === 5 || i === 7 || i === 9) s += "-";
-  }
-  return s;
+  // A lookup table beats Buffer#toString here: touching `.buffer` of a SQLite blob copies it.
+  return (
+    HEX[b[0]!]! + HEX[b[1]!] + HEX[b[2]!] + HEX[b[3]!] + "-" + HEX[b[4]!] + HEX[b[5]!] + "-" + HEX[b[6]!] + HEX[b[7]!] + "-" +
+    HEX[b[8]!] + HEX[b[9]!] + "-" + HEX[b[10]!] + HEX[b[11]!] + HEX[b[12]!] + HEX[b[13]!] + HEX[b[14]!] + HEX[b[15]!]
+  );
 }

@@ -21,7 +21,25 @@ export interface ListParams {
   relationFilters?: Record<string, string>;
 }
 
+/**
+ * Collects the values of a list query as placeholders, and a description of its shape: two queries with the same
+ * shape have the same SQL text, so the statement is compiled once and reused with new values.
+ */
+export class Binder {
+  readonly values: Record<string, unknown> = {};
+  readonly shape: string[] = [];
+  private n = 0;
+
+  bind(v: unknown): SQL {
+    const name = `p${this.n++}`;
+    this.values[name] = v;
+    return sql`${sql.placeholder(name)}`;
+  }
+}
+
 export interface CompiledList {
+  /** Placeholder values of `where`, and the shape key of the whole statement. */
+  binder: Binder;
   where: SQL[];
   orderBy: SQL;
   page: number;
@@ -54,19 +72,22 @@ function queryable(table: TableInfo, name: string, parameter: string): ColumnInf
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 
 /** A value compared with column `c`: FKs and reference ids by UUID, booleans as 0/1, the rest as given. */
-function operand(table: TableInfo, c: ColumnInfo, value: JsonValue): SQL {
-  if (value === null || value === "null") return sql`NULL`;
+function operand(b: Binder, c: ColumnInfo, value: JsonValue): SQL {
+  if (value === null || value === "null") {
+    b.shape.push("null");
+    return sql`NULL`;
+  }
   if (c.references) {
     if (!isUuid(value)) throw badRequest("Invalid query", `${c.ColumnName} must be compared with a reference id (UUID)`, { parameter: "query" });
-    return sql`(SELECT id FROM ${sql.identifier(c.references.table)} WHERE reference_id = ${uuidToBytes(value)})`;
+    return sql`(SELECT id FROM ${sql.identifier(c.references.table)} WHERE reference_id = ${b.bind(uuidToBytes(value))})`;
   }
   if (c.ColumnName === "reference_id") {
     if (!isUuid(value)) throw badRequest("Invalid query", "reference_id must be a UUID", { parameter: "query" });
-    return sql`${uuidToBytes(value)}`;
+    return b.bind(uuidToBytes(value));
   }
-  if (c.family.name === "boolean") return sql`${c.family.toDb(value, c) as number}`;
+  if (c.family.name === "boolean") return b.bind(c.family.toDb(value, c));
   if (typeof value === "object") throw badRequest("Invalid query", `the value for ${c.ColumnName} must be a single value`, { parameter: "query" });
-  return sql`${value}`;
+  return b.bind(value);
 }
 
 interface QueryItem {
@@ -76,8 +97,8 @@ interface QueryItem {
   logical_group?: string;
 }
 
-function likeCondition(expr: SQL, pattern: string, negate: boolean): SQL {
-  return negate ? sql`${expr} NOT LIKE ${pattern} ESCAPE '\\'` : sql`${expr} LIKE ${pattern} ESCAPE '\\'`;
+function likeCondition(b: Binder, expr: SQL, pattern: string, negate: boolean): SQL {
+  return negate ? sql`${expr} NOT LIKE ${b.bind(pattern)} ESCAPE '\\'` : sql`${expr} LIKE ${b.bind(pattern)} ESCAPE '\\'`;
 }
 
 /** Strips the `%` a Daptin client puts around a value itself (`"%milk%"`), then escapes the rest. */
@@ -90,52 +111,54 @@ function wildcard(value: JsonValue, lead: boolean, trail: boolean): string {
   return `${lead ? "%" : ""}${escapeLike(s)}${trail ? "%" : ""}`;
 }
 
-function fuzzy(table: TableInfo, item: QueryItem): SQL {
+function fuzzy(b: Binder, table: TableInfo, item: QueryItem): SQL {
   const cols = String(item.column).split(",").map((s) => s.trim()).filter((n) => table.column.has(n));
   if (cols.length === 0) throw badRequest("Invalid query", `no known column in "${item.column}"`, { parameter: "query" });
   for (const n of cols) queryable(table, n, "query");
   const words = String(item.value ?? "").toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return sql`1 = 1`;
-  const anyColumn = (w: string) => sql`(${sql.join(cols.map((n) => likeCondition(sql`LOWER(${col(n)})`, `%${escapeLike(w)}%`, false)), sql` OR `)})`;
+  const anyColumn = (w: string) => sql`(${sql.join(cols.map((n) => likeCondition(b, sql`LOWER(${col(n)})`, `%${escapeLike(w)}%`, false)), sql` OR `)})`;
   const used = item.operator === "fuzzy" ? words.slice(0, 1) : words;
+  b.shape.push(`fuzzy:${item.operator}:${cols.join("+")}:${used.length}`);
   return sql`(${sql.join(used.map(anyColumn), item.operator === "fuzzy_any" ? sql` OR ` : sql` AND `)})`;
 }
 
-function condition(table: TableInfo, item: QueryItem): SQL {
+function condition(b: Binder, table: TableInfo, item: QueryItem): SQL {
   const op = String(item.operator ?? "").trim().toLowerCase();
-  if (op.startsWith("fuzzy")) return fuzzy(table, { ...item, operator: op });
+  if (op.startsWith("fuzzy")) return fuzzy(b, table, { ...item, operator: op });
   const c = queryable(table, String(item.column ?? ""), "query");
   const e = col(c.ColumnName);
   const v = item.value ?? null;
+  b.shape.push(`${c.ColumnName}:${op}:${Array.isArray(v) ? v.length : typeof v}`);
   const list = () => {
     if (!Array.isArray(v) || v.length === 0) throw badRequest("Invalid query", `operator "${op}" needs a non-empty list value`, { parameter: "query" });
-    return sql.join(v.map((x) => operand(table, c, x)), sql`, `);
+    return sql.join(v.map((x) => operand(b, c, x)), sql`, `);
   };
   switch (op) {
     case "is": case "eq": case "=":
-      return v === null || v === "null" ? sql`${e} IS NULL` : sql`${e} = ${operand(table, c, v)}`;
+      return v === null || v === "null" ? sql`${e} IS NULL` : sql`${e} = ${operand(b, c, v)}`;
     case "neq": case "!=": case "<>":
-      return v === null || v === "null" ? sql`${e} IS NOT NULL` : sql`(${e} <> ${operand(table, c, v)} OR ${e} IS NULL)`;
+      return v === null || v === "null" ? sql`${e} IS NOT NULL` : sql`(${e} <> ${operand(b, c, v)} OR ${e} IS NULL)`;
     case "is not":
-      return sql`${e} IS NOT ${operand(table, c, v)}`;
-    case "contains": return likeCondition(e, wildcard(v, true, true), false);
-    case "not contains": return likeCondition(e, wildcard(v, true, true), true);
-    case "begins with": return likeCondition(e, wildcard(v, false, true), false);
-    case "ends with": return likeCondition(e, wildcard(v, true, false), false);
+      return sql`${e} IS NOT ${operand(b, c, v)}`;
+    case "contains": return likeCondition(b, e, wildcard(v, true, true), false);
+    case "not contains": return likeCondition(b, e, wildcard(v, true, true), true);
+    case "begins with": return likeCondition(b, e, wildcard(v, false, true), false);
+    case "ends with": return likeCondition(b, e, wildcard(v, true, false), false);
     // like / ilike take the client's pattern as written (% and _ are wildcards there).
-    case "like": return sql`${e} LIKE ${String(v)}`;
-    case "not like": case "notlike": return sql`${e} NOT LIKE ${String(v)}`;
-    case "ilike": return sql`LOWER(${e}) LIKE LOWER(${String(v)})`;
-    case "not ilike": return sql`LOWER(${e}) NOT LIKE LOWER(${String(v)})`;
-    case "more than": case "after": case "gt": case ">": return sql`${e} > ${operand(table, c, v)}`;
-    case "gte": case ">=": return sql`${e} >= ${operand(table, c, v)}`;
-    case "less than": case "before": case "lt": case "<": return sql`${e} < ${operand(table, c, v)}`;
-    case "lte": case "<=": return sql`${e} <= ${operand(table, c, v)}`;
+    case "like": return sql`${e} LIKE ${b.bind(String(v))}`;
+    case "not like": case "notlike": return sql`${e} NOT LIKE ${b.bind(String(v))}`;
+    case "ilike": return sql`LOWER(${e}) LIKE LOWER(${b.bind(String(v))})`;
+    case "not ilike": return sql`LOWER(${e}) NOT LIKE LOWER(${b.bind(String(v))})`;
+    case "more than": case "after": case "gt": case ">": return sql`${e} > ${operand(b, c, v)}`;
+    case "gte": case ">=": return sql`${e} >= ${operand(b, c, v)}`;
+    case "less than": case "before": case "lt": case "<": return sql`${e} < ${operand(b, c, v)}`;
+    case "lte": case "<=": return sql`${e} <= ${operand(b, c, v)}`;
     case "in": case "any of": return sql`${e} IN (${list()})`;
     case "none of": case "not in": case "notin": return sql`(${e} NOT IN (${list()}) OR ${e} IS NULL)`;
     case "between": {
       if (!Array.isArray(v) || v.length !== 2) throw badRequest("Invalid query", `operator "between" needs a value [from, to]`, { parameter: "query" });
-      return sql`${e} BETWEEN ${operand(table, c, v[0]!)} AND ${operand(table, c, v[1]!)}`;
+      return sql`${e} BETWEEN ${operand(b, c, v[0]!)} AND ${operand(b, c, v[1]!)}`;
     }
     case "is empty": return sql`(${e} IS NULL OR ${e} = '')`;
     case "is not empty": return sql`(${e} IS NOT NULL AND ${e} != '')`;
@@ -146,7 +169,7 @@ function condition(table: TableInfo, item: QueryItem): SQL {
   }
 }
 
-function parseQuery(table: TableInfo, text: string): SQL[] {
+function parseQuery(b: Binder, table: TableInfo, text: string): SQL[] {
   let items: unknown;
   try {
     items = JSON.parse(text);
@@ -161,9 +184,10 @@ function parseQuery(table: TableInfo, text: string): SQL[] {
       throw badRequest("Invalid query", "each query element must be an object {column, operator, value}", { parameter: "query" });
     }
     const item = raw as QueryItem;
-    const cond = condition(table, item);
+    const cond = condition(b, table, item);
     const g = item.logical_group;
     if (g !== undefined && g !== null && g !== "") {
+      b.shape.push(`group:${String(g)}`);
       if (!groups.has(String(g))) groups.set(String(g), []);
       groups.get(String(g))!.push(cond);
     } else plain.push(cond);
@@ -172,18 +196,20 @@ function parseQuery(table: TableInfo, text: string): SQL[] {
   return plain;
 }
 
-function keywordFilter(table: TableInfo, text: string): SQL | null {
+function keywordFilter(b: Binder, table: TableInfo, text: string): SQL | null {
   const terms = text.split(",").map((s) => s.trim()).filter(Boolean);
   if (terms.length === 0 || table.searchable.length === 0) return null;
-  const parts = terms.flatMap((term) => table.searchable.map((c) => likeCondition(col(c.ColumnName), `%${escapeLike(term)}%`, false)));
+  b.shape.push(`filter:${terms.length}`);
+  const parts = terms.flatMap((term) => table.searchable.map((c) => likeCondition(b, col(c.ColumnName), `%${escapeLike(term)}%`, false)));
   return sql`(${sql.join(parts, sql` OR `)})`;
 }
 
-function relationFilter(table: TableInfo, name: string, ids: string): SQL {
+function relationFilter(b: Binder, table: TableInfo, name: string, ids: string): SQL {
   const rel = table.relations.get(name)!;
   const refs = ids.split(",").map((s) => s.trim()).filter(Boolean);
   for (const r of refs) if (!isUuid(r)) throw badRequest("Invalid parameter", `${name} must be a list of reference ids (UUIDs)`, { parameter: name });
-  const targets = sql`(SELECT id FROM ${sql.identifier(rel.target)} WHERE reference_id IN (${sql.join(refs.map((r) => sql`${uuidToBytes(r)}`), sql`, `)}))`;
+  b.shape.push(`rel:${name}:${refs.length}`);
+  const targets = sql`(SELECT id FROM ${sql.identifier(rel.target)} WHERE reference_id IN (${sql.join(refs.map((r) => b.bind(uuidToBytes(r))), sql`, `)}))`;
   const s = rel.storage;
   if (s.kind === "fk_here") return sql`${col(s.column)} IN ${targets}`;
   if (s.kind === "fk_there") {
@@ -196,12 +222,13 @@ export function compileList(table: TableInfo, p: ListParams, defaultSize = DEFAU
   const page = intParam(p.pageNumber, "page[number]", 1, 1, 1_000_000_000);
   const size = intParam(p.pageSize, "page[size]", defaultSize, 1, MAX_PAGE_SIZE);
   const where: SQL[] = [];
-  if (p.query !== undefined && p.query.trim() !== "") where.push(...parseQuery(table, p.query));
+  const binder = new Binder();
+  if (p.query !== undefined && p.query.trim() !== "") where.push(...parseQuery(binder, table, p.query));
   else if (p.filter) {
-    const f = keywordFilter(table, p.filter);
+    const f = keywordFilter(binder, table, p.filter);
     if (f) where.push(f);
   }
-  for (const [name, ids] of Object.entries(p.relationFilters ?? {})) where.push(relationFilter(table, name, ids));
+  for (const [name, ids] of Object.entries(p.relationFilters ?? {})) where.push(relationFilter(binder, table, name, ids));
 
   let sort = table.defaultSort;
   if (p.sort !== undefined && p.sort.trim() !== "") {
@@ -218,5 +245,6 @@ export function compileList(table: TableInfo, p: ListParams, defaultSize = DEFAU
     fields = p.fields.split(",").map((s) => s.trim()).filter(Boolean);
     for (const f of fields) queryable(table, f, "fields");
   }
-  return { where, orderBy: sql.join(keys, sql`, `), page, size, fields };
+  binder.shape.push(`sort:${sort.map((x) => `${x.desc ? "-" : ""}${x.column}`).join(",")}`, `fields:${fields?.join(",") ?? "*"}`);
+  return { binder, where, orderBy: sql.join(keys, sql`, `), page, size, fields };
 }

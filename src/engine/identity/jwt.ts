@@ -21,11 +21,22 @@ export interface TokenClaims {
   auth_version: number;
 }
 
+/** Verified tokens are remembered (until they expire) so a request does not redo the HMAC check. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class Tokens {
-  private readonly key: Uint8Array;
+  private readonly secret: Uint8Array<ArrayBuffer>;
+  private key: CryptoKey | undefined;
+  private readonly verified = new Map<string, TokenClaims>();
 
   constructor(private readonly settings: TokenSettings) {
-    this.key = new TextEncoder().encode(settings.secret);
+    this.secret = new TextEncoder().encode(settings.secret);
+  }
+
+  /** The HMAC key, imported once (jose would import a raw secret on every call). */
+  private async cryptoKey(): Promise<CryptoKey> {
+    this.key ??= await crypto.subtle.importKey("raw", this.secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    return this.key;
   }
 
   get issuer(): string {
@@ -42,15 +53,20 @@ export class Tokens {
       .setIssuedAt(now)
       .setNotBefore(now)
       .setExpirationTime(now + Math.round(this.settings.lifetimeHours * 3600))
-      .sign(this.key);
+      .sign(await this.cryptoKey());
   }
 
   /** Verifies a token; a bad one is a 401 whose detail says why (Daptin silently treats it as a guest). */
   async verify(token: string): Promise<TokenClaims> {
+    const known = this.verified.get(token);
+    if (known && known.exp > Date.now() / 1000) return known;
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], issuer: this.settings.issuer });
+      const { payload } = await jwtVerify(token, await this.cryptoKey(), { algorithms: ["HS256"], issuer: this.settings.issuer });
       if (typeof payload.sub !== "string" || typeof payload.email !== "string") throw unauthorized("Invalid token", "the token has no subject");
-      return payload as unknown as TokenClaims;
+      const claims = payload as unknown as TokenClaims;
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+      this.verified.set(token, claims);
+      return claims;
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw unauthorized("Invalid token", "the token has expired; sign in again");
       if (e instanceof errors.JWSSignatureVerificationFailed) throw unauthorized("Invalid token", "the token signature is not valid for this instance");

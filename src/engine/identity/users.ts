@@ -16,7 +16,7 @@ interface UserRow {
   groups: string | null;
 }
 
-const USER_WITH_GROUPS = sql`SELECT u.id, u.reference_id, u.email, u.name, u.password, u.auth_version,
+const USER_WITH_GROUPS = () => sql`SELECT u.id, u.reference_id, u.email, u.name, u.password, u.auth_version,
   (SELECT group_concat(m.usergroup_id) FROM user_account_user_account_id_has_usergroup_usergroup_id m WHERE m.user_account_id = u.id) AS groups
   FROM user_account u`;
 
@@ -52,18 +52,18 @@ export class Users {
   }
 
   byEmail(email: string): (Identity & { passwordHash: string | null; authVersion: number }) | null {
-    const u = this.db.get<UserRow>(sql`${USER_WITH_GROUPS} WHERE u.email = ${email.trim().toLowerCase()}`);
+    const u = this.db.prepare("user:email", () => sql`${USER_WITH_GROUPS()} WHERE u.email = ${sql.placeholder("v")}`).get<UserRow>({ v: email.trim().toLowerCase() });
     return u ? { ...this.toIdentity(u), passwordHash: u.password, authVersion: u.auth_version ?? 1 } : null;
   }
 
   byId(id: number): Identity | null {
-    const u = this.db.get<UserRow>(sql`${USER_WITH_GROUPS} WHERE u.id = ${id}`);
+    const u = this.db.prepare("user:id", () => sql`${USER_WITH_GROUPS()} WHERE u.id = ${sql.placeholder("v")}`).get<UserRow>({ v: id });
     return u ? this.toIdentity(u) : null;
   }
 
   /** The identity a verified token stands for; a deleted user or a changed password makes it stale (401). */
   fromClaims(claims: TokenClaims): Identity {
-    const u = this.db.get<UserRow>(sql`${USER_WITH_GROUPS} WHERE u.reference_id = ${uuidToBytes(claims.sub)}`);
+    const u = this.db.prepare("user:ref", () => sql`${USER_WITH_GROUPS()} WHERE u.reference_id = ${sql.placeholder("v")}`).get<UserRow>({ v: uuidToBytes(claims.sub) });
     if (!u) throw unauthorized("Invalid token", "the user of this token no longer exists");
     if (typeof claims.auth_version !== "number" || claims.auth_version !== (u.auth_version ?? 1)) {
       throw unauthorized("Invalid token", "the token is stale (the password was changed); sign in again");

@@ -16,6 +16,8 @@ export function parseTimestamp(text: string): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
+const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 function kind(col: ColumnLike): "datetime" | "date" | "time" {
   const t = col.ColumnType.toLowerCase();
   return t === "date" ? "date" : t === "time" ? "time" : "datetime";
@@ -46,6 +48,8 @@ export const time: ColumnFamily = {
     if (value === null || value === undefined) return null;
     const k = kind(col);
     if (k === "time") return String(value);
+    // What this server writes is already canonical: no need to parse and print it again.
+    if (k === "datetime" && typeof value === "string" && CANONICAL.test(value)) return value;
     const d = typeof value === "number" ? new Date(value * 1000) : parseTimestamp(String(value));
     if (!d) return String(value);
     return k === "date" ? d.toISOString().slice(0, 10) : d.toISOString();
