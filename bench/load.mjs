@@ -31,7 +31,8 @@ async function run(duration, amount) {
 if (spec.warmup > 0 && !spec.amount) await run(spec.warmup);
 const r = await run(spec.duration, spec.amount);
 console.log(JSON.stringify({
-  rps: r.requests.average,
+  // autocannon's average is per whole second; a fixed-count run ends mid-second, so divide by the real duration.
+  rps: spec.amount ? r.requests.total / r.duration : r.requests.average,
   p50: r.latency.p50,
   p99: r.latency.p99,
   errors: r.errors + r.timeouts + r.non2xx,

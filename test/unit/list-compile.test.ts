@@ -45,7 +45,7 @@ function run(params: ListParams): string[] {
   const q = compileList(table, params);
   const where = q.where.length ? sql` WHERE ${sql.join(q.where, sql` AND `)}` : sql``;
   return engine.db
-    .all<{ name: string }>(sql`SELECT t.name FROM item t${where} ORDER BY ${q.orderBy} LIMIT ${q.size} OFFSET ${(q.page - 1) * q.size}`, q.binder.values)
+    .all<{ name: string }>(sql`SELECT t.name FROM item t${where} ORDER BY ${q.orderBy()} LIMIT ${q.size} OFFSET ${(q.page - 1) * q.size}`, q.binder.values)
     .map((r) => r.name);
 }
 

@@ -160,7 +160,7 @@ export class DataService {
     const values: Record<string, unknown> = { ...q.binder.values, ...perm?.values, limit: q.size, offset: (q.page - 1) * q.size };
     const cols = selectedColumns(table, q.fields);
     const build = () => {
-      const where = [...q.where, ...(perm ? [perm.sql] : []), ...(scope?.where ? [scope.where] : [])];
+      const where = [...q.where, ...(perm ? [perm.sql()] : []), ...(scope?.where ? [scope.where] : [])];
       const join = scope?.join;
       const joinSql = join
         ? sql` JOIN ${sql.identifier(join.table)} j ON j.${sql.identifier(join.otherColumn)} = t.id AND j.${sql.identifier(join.selfColumn)} = ${join.parentId}`
@@ -169,7 +169,7 @@ export class DataService {
       const from = sql`FROM ${sql.identifier(table.name)} t${joinSql}${whereSql}`;
       const extra = join ? sql`, ${joinAttributes(join.extraColumns)}` : sql``;
       return {
-        rows: sql`SELECT ${selectList(cols)}${extra} ${from} ORDER BY ${q.orderBy} LIMIT ${sql.placeholder("limit")} OFFSET ${sql.placeholder("offset")}`,
+        rows: sql`SELECT ${selectList(cols)}${extra} ${from} ORDER BY ${q.orderBy()} LIMIT ${sql.placeholder("limit")} OFFSET ${sql.placeholder("offset")}`,
         count: sql`SELECT count(*) AS n ${from}`,
       };
     };

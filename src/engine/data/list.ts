@@ -41,7 +41,8 @@ export interface CompiledList {
   /** Placeholder values of `where`, and the shape key of the whole statement. */
   binder: Binder;
   where: SQL[];
-  orderBy: SQL;
+  /** Built when the statement is compiled. */
+  orderBy: () => SQL;
   page: number;
   size: number;
   fields?: string[];
@@ -238,13 +239,16 @@ export function compileList(table: TableInfo, p: ListParams, defaultSize = DEFAU
       return { column: name, desc: s.startsWith("-") };
     });
   }
-  const keys = sort.map((s) => (s.desc ? sql`${col(s.column)} DESC` : sql`${col(s.column)} ASC`));
-  if (!sort.some((s) => s.column === "id")) keys.push(sort.at(-1)?.desc ? sql`t.id DESC` : sql`t.id ASC`);
+  const orderBy = () => {
+    const keys = sort.map((s) => (s.desc ? sql`${col(s.column)} DESC` : sql`${col(s.column)} ASC`));
+    if (!sort.some((s) => s.column === "id")) keys.push(sort.at(-1)?.desc ? sql`t.id DESC` : sql`t.id ASC`);
+    return sql.join(keys, sql`, `);
+  };
   let fields: string[] | undefined;
   if (p.fields !== undefined && p.fields.trim() !== "") {
     fields = p.fields.split(",").map((s) => s.trim()).filter(Boolean);
     for (const f of fields) queryable(table, f, "fields");
   }
   binder.shape.push(`sort:${sort.map((x) => `${x.desc ? "-" : ""}${x.column}`).join(",")}`, `fields:${fields?.join(",") ?? "*"}`);
-  return { binder, where, orderBy: sql.join(keys, sql`, `), page, size, fields };
+  return { binder, where, orderBy, page, size, fields };
 }

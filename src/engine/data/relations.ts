@@ -259,7 +259,7 @@ export class RelationService {
       if (!this.data.canPeek(who, target)) continue;
       const cols = selectedColumns(target);
       const filter = readFilter(who, target, this.ctx.registry());
-      const perm = filter ? sql` AND ${filter.sql}` : sql``;
+      const perm = filter ? sql` AND ${filter.sql()}` : sql``;
       const values = filter?.values;
       const s = rel.storage;
       const T = sql.identifier(target.name);

@@ -31,6 +31,8 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
     return { stmt: db.query<Row, Bindable[]>(sql), params: fill(params, values) };
   };
 
+  // One wrapper for every transaction (building it per call costs more than the BEGIN itself).
+  const tx = db.transaction((fn: () => unknown) => fn());
   const prepared = new Map<string, Prepared>();
   const prepare = (key: string, build: () => SQL): Prepared => {
     let p = prepared.get(key);
@@ -75,7 +77,7 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
       return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
     },
     transaction<T>(fn: () => T): T {
-      return db.transaction(fn).immediate();
+      return tx.immediate(fn) as T;
     },
     get statementCount() {
       return count;

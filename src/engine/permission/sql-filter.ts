@@ -13,7 +13,8 @@ export function sharingTable(table: string): string {
 }
 
 export interface ReadFilter {
-  sql: SQL;
+  /** Built only when a statement of this shape is compiled (prepared statements skip it). */
+  sql: () => SQL;
   /** Values of its placeholders (`uid`, `g0`, `g1`, ...). */
   values: Record<string, unknown>;
   /** Identifies the statement shape (same shape = same SQL text), for prepared-statement keys. */
@@ -25,6 +26,10 @@ export function readFilter(who: Identity, table: TableInfo, registry: { get(name
   if (who.isAdmin) return null;
   const values: Record<string, unknown> = { uid: who.userId };
   who.groupIds.forEach((g, i) => (values[`g${i}`] = g));
+  return { sql: () => filterSql(who, table, registry), values, shape: `${who.userId === null ? "guest" : "user"}:${who.groupIds.length}` };
+}
+
+function filterSql(who: Identity, table: TableInfo, registry: { get(name: string): TableInfo | undefined }): SQL {
   const groups = () => sql.join(who.groupIds.map((_, i) => sql.placeholder(`g${i}`)), sql`, `);
   const parts: SQL[] = [sql`(t.permission & ${GUEST_READ}) != 0`];
   if (table.name === "usergroup") {
@@ -42,9 +47,5 @@ export function readFilter(who: Identity, table: TableInfo, registry: { get(name
       parts.push(sql`EXISTS (SELECT 1 FROM ${sql.identifier(share)} j WHERE j.${fk} = t.id AND (j.permission & ${GROUP_READ}) != 0 AND j.usergroup_id IN (${groups()}))`);
     }
   }
-  return {
-    sql: sql`(${sql.join(parts, sql` OR `)})`,
-    values,
-    shape: `${who.userId === null ? "guest" : "user"}:${who.groupIds.length}`,
-  };
+  return sql`(${sql.join(parts, sql` OR `)})`;
 }
