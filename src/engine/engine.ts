@@ -90,7 +90,6 @@ export class Engine {
         registry: () => this.registryValue,
         lockedDown: () => this.refreshState(),
       },
-      this.tablePermissions,
     );
   }
 

@@ -1,12 +1,12 @@
 // Running an action: find it, pass the two gates (table + action row, then the subject row), run its performer.
 import { sql } from "drizzle-orm";
-import { uuidToBytes, isUuid } from "../data/ids.ts";
+import { isUuid } from "../data/ids.ts";
 import { badRequest, forbidden, notFound } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
 import { can } from "../permission/check.ts";
 import { rowInstance } from "../permission/instances.ts";
-import type { TablePermissions } from "../permission/instances.ts";
 import type { JsonValue } from "../schema/column-types/index.ts";
+import type { TableInfo } from "../schema/registry.ts";
 import { becomeAdmin } from "./performers/become-admin.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { signin } from "./performers/signin.ts";
@@ -20,10 +20,7 @@ const PERFORMERS: Record<string, Performer> = {
 };
 
 export class ActionRunner {
-  constructor(
-    private readonly ctx: PerformerContext,
-    private readonly tablePermissions: TablePermissions,
-  ) {}
+  constructor(private readonly ctx: PerformerContext) {}
 
   /** The action row of (table, name), or a 404. */
   private load(type: string, name: string) {
@@ -43,11 +40,16 @@ export class ActionRunner {
     const actionTable = this.ctx.registry().get("action")!;
     return rows
       .filter((r) => {
-        if (who.isAdmin) return true;
-        const t = this.tablePermissions.of(r.table_name);
-        return t !== null && can(who, "execute", t) && can(who, "execute", rowInstance(this.ctx.db, actionTable, r, this.ctx.registry()));
+        const table = this.ctx.registry().get(r.table_name);
+        return table !== undefined && this.mayRun(who, table, actionTable, r);
       })
       .map((r) => ({ table: r.table_name, action: JSON.parse(r.action_schema) as ActionDef }));
+  }
+
+  /** The two gates of an action: execute on its table and on the action row. */
+  private mayRun(who: Identity, table: TableInfo, actionTable: TableInfo, row: { id: number; permission: number; user_account_id: number | null }): boolean {
+    if (who.isAdmin) return true;
+    return this.ctx.data.allowedOnTable(who, "execute", table) && can(who, "execute", rowInstance(this.ctx.db, actionTable, row, this.ctx.registry()));
   }
 
   async run(who: Identity, type: string, name: string, attributes: Record<string, JsonValue>): Promise<ActionResponse[]> {
@@ -55,20 +57,11 @@ export class ActionRunner {
     if (!table) throw notFound("Unknown table", `there is no table named "${type}"`);
     const row = this.load(type, name);
     const action = JSON.parse(row.action_schema) as ActionDef;
-    if (!who.isAdmin) {
-      const tableInst = this.tablePermissions.of(type);
-      const actionInst = rowInstance(this.ctx.db, this.ctx.registry().get("action")!, row, this.ctx.registry());
-      if (!tableInst || !can(who, "execute", tableInst) || !can(who, "execute", actionInst)) {
-        throw forbidden("Forbidden", `you may not run ${name} on ${type}`);
-      }
-    }
+    if (!this.mayRun(who, table, this.ctx.registry().get("action")!, row)) throw forbidden("Forbidden", `you may not run ${name} on ${type}`);
     const subjectId = attributes[`${type}_id`];
     if (subjectId !== undefined && subjectId !== null && subjectId !== "") {
       if (!isUuid(subjectId)) throw badRequest("Invalid subject", `${type}_id must be a reference id (UUID)`);
-      const owner = table.hasOwner ? sql`, user_account_id` : sql``;
-      const subject = this.ctx.db.get<{ id: number; permission: number; user_account_id?: number | null }>(
-        sql`SELECT id, permission${owner} FROM ${sql.identifier(type)} WHERE reference_id = ${uuidToBytes(subjectId)}`,
-      );
+      const subject = this.ctx.data.findRow(table, subjectId);
       if (!subject) throw badRequest("Invalid subject", `there is no ${type} with id ${subjectId}`);
       if (!can(who, "execute", rowInstance(this.ctx.db, table, subject, this.ctx.registry()))) {
         throw forbidden("Forbidden", `you may not run ${name} on this ${type}`);

@@ -76,10 +76,15 @@ export class DataService {
     this.ctx.afterCommit(event);
   }
 
-  canPeek(who: Identity, table: TableInfo): boolean {
+  /** The table-level gate: `op` on the table's `world` row. */
+  allowedOnTable(who: Identity, op: Operation, table: TableInfo): boolean {
     if (who.isAdmin) return true;
     const inst = this.ctx.tablePermissions.of(table.name);
-    return inst !== null && can(who, "peek", inst);
+    return inst !== null && can(who, op, inst);
+  }
+
+  canPeek(who: Identity, table: TableInfo): boolean {
+    return this.allowedOnTable(who, "peek", table);
   }
 
   /** A change to a row's links is a change to the row: new version and updated_at. */
@@ -94,9 +99,7 @@ export class DataService {
   }
 
   gateTable(who: Identity, op: Operation, table: TableInfo): void {
-    if (who.isAdmin) return;
-    const inst = this.ctx.tablePermissions.of(table.name);
-    if (!inst || !can(who, op, inst)) throw forbidden("TableAccessPermissionChecker", `you may not ${op} table ${table.name}`);
+    if (!this.allowedOnTable(who, op, table)) throw forbidden("TableAccessPermissionChecker", `you may not ${op} table ${table.name}`);
   }
 
   gateRow(who: Identity, op: Operation, table: TableInfo, row: StoredRow): void {

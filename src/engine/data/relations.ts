@@ -259,25 +259,37 @@ export class RelationService {
       if (!this.data.canPeek(who, target)) continue;
       const cols = selectedColumns(target);
       const filter = readFilter(who, target, this.ctx.registry());
-      const perm = filter ? sql` AND ${filter.sql()}` : sql``;
-      const values = filter?.values;
+      const perm = () => (filter ? sql` AND ${filter.sql()}` : sql``);
       const s = rel.storage;
       const T = sql.identifier(target.name);
+      // One prepared statement per (relation, number of ids, caller's view): ids and view values are placeholders.
+      const idList = (n: number) => sql.join(Array.from({ length: n }, (_, i) => sql.placeholder(`i${i}`)), sql`, `);
+      const shape = `include:${table.name}.${rel.name}:${filter?.shape ?? "all"}`;
       let rows: Record<string, unknown>[];
       if (s.kind === "fk_here") {
         const ids = [...new Set(resources.map((r) => r.attributes[s.column]).filter(isUuid))];
         if (ids.length === 0) continue;
+        const values: Record<string, unknown> = { ...filter?.values };
+        ids.forEach((id, i) => (values[`i${i}`] = uuidToBytes(id)));
         // The linkage stays in `relationships`; an unreadable target is simply not included.
-        rows = this.ctx.db.all(sql`SELECT ${selectList(cols)} FROM ${T} t WHERE t.reference_id IN (${sql.join(ids.map((i) => sql`${uuidToBytes(i)}`), sql`, `)})${perm}`, values);
+        rows = this.ctx.db
+          .prepare(`${shape}:${ids.length}`, () => sql`SELECT ${selectList(cols)} FROM ${T} t WHERE t.reference_id IN (${idList(ids.length)})${perm()}`)
+          .all(values);
       } else {
-        const parentCol: SQL = s.kind === "fk_there" ? sql`t.${sql.identifier(s.column)}` : sql`j.${sql.identifier(s.selfColumn)}`;
-        const from = s.kind === "fk_there"
-          ? sql`FROM ${T} t WHERE ${parentCol} IN (${sql.join(parentIds.map((p) => sql`${p}`), sql`, `)})${perm}`
-          : sql`FROM ${T} t JOIN ${sql.identifier(s.table)} j ON j.${sql.identifier(s.otherColumn)} = t.id WHERE ${parentCol} IN (${sql.join(parentIds.map((p) => sql`${p}`), sql`, `)})${perm}`;
-        const order = s.kind === "join" ? sql`j.id DESC` : sql`t.id DESC`;
-        const limit = rel.toMany ? INCLUDE_LIMIT : 1;
-        rows = this.ctx.db.all(sql`SELECT * FROM (SELECT ${selectList(cols)}, ${parentCol} AS "__parent",
-          ROW_NUMBER() OVER (PARTITION BY ${parentCol} ORDER BY ${order}) AS "__rank" ${from}) WHERE "__rank" <= ${limit}`, values);
+        const values: Record<string, unknown> = { ...filter?.values };
+        parentIds.forEach((id, i) => (values[`i${i}`] = id));
+        rows = this.ctx.db
+          .prepare(`${shape}:${parentIds.length}`, () => {
+            const parentCol: SQL = s.kind === "fk_there" ? sql`t.${sql.identifier(s.column)}` : sql`j.${sql.identifier(s.selfColumn)}`;
+            const from = s.kind === "fk_there"
+              ? sql`FROM ${T} t WHERE ${parentCol} IN (${idList(parentIds.length)})${perm()}`
+              : sql`FROM ${T} t JOIN ${sql.identifier(s.table)} j ON j.${sql.identifier(s.otherColumn)} = t.id WHERE ${parentCol} IN (${idList(parentIds.length)})${perm()}`;
+            const order = s.kind === "join" ? sql`j.id DESC` : sql`t.id DESC`;
+            const limit = rel.toMany ? INCLUDE_LIMIT : 1;
+            return sql`SELECT * FROM (SELECT ${selectList(cols)}, ${parentCol} AS "__parent",
+              ROW_NUMBER() OVER (PARTITION BY ${parentCol} ORDER BY ${order}) AS "__rank" ${from}) WHERE "__rank" <= ${limit}`;
+          })
+          .all(values);
         const byParent = new Map<number, ResourceIdentifier[]>();
         for (const r of rows) {
           const p = r.__parent as number;

@@ -53,6 +53,8 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
         return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
       },
     };
+    // Shapes come partly from clients (filters, id lists): bound the cache instead of growing without end.
+    if (prepared.size >= 5000) prepared.clear();
     prepared.set(key, p);
     return p;
   };
