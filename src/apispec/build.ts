@@ -5,7 +5,7 @@ import type { Engine } from "../engine/engine.ts";
 import type { Identity } from "../engine/identity/identity.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { UniqueIds } from "./names.ts";
-import { actionPath, FIXED_PARAMETERS, FIXED_RESPONSES, relationPaths, tablePaths } from "./paths.ts";
+import { actionPath, FIXED_PARAMETERS, FIXED_REQUEST_BODIES, FIXED_RESPONSES, relationPaths, tablePaths } from "./paths.ts";
 import { FIXED_SCHEMAS, tableSchemas } from "./schemas.ts";
 
 export interface BuildOptions {
@@ -26,6 +26,7 @@ export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions =
   b.addSecurityScheme("cookieAuth", { type: "apiKey", in: "cookie", name: "token" });
   for (const [k, v] of Object.entries(FIXED_PARAMETERS)) b.addParameter(k, v);
   for (const [k, v] of Object.entries(FIXED_RESPONSES)) b.addResponse(k, v);
+  for (const [k, v] of Object.entries(FIXED_REQUEST_BODIES)) b.addRequestBody(k, v);
   for (const [k, v] of Object.entries(FIXED_SCHEMAS)) b.addSchema(k, v);
 
   const ids = new UniqueIds();

@@ -1,5 +1,5 @@
 // Operations: each table's CRUD, its relation routes, and its actions.
-import type { OperationObject, ParameterObject, PathItemObject, ReferenceObject, ResponseObject } from "openapi3-ts/oas30";
+import type { OperationObject, ParameterObject, PathItemObject, ReferenceObject, RequestBodyObject, ResponseObject } from "openapi3-ts/oas30";
 import type { ActionDef } from "../engine/actions/types.ts";
 import { MAX_PAGE_SIZE } from "../engine/data/list.ts";
 import { familyOf } from "../engine/schema/column-types/index.ts";
@@ -10,9 +10,12 @@ import { pascal, type UniqueIds } from "./names.ts";
 const JSONAPI = "application/vnd.api+json";
 const param = (name: string): ReferenceObject => ({ $ref: `#/components/parameters/${name}` });
 const response = (name: string): ReferenceObject => ({ $ref: `#/components/responses/${name}` });
+/** Request bodies: the server reads either media type. */
 const jsonApiContent = (schema: string) => ({ [JSONAPI]: { schema: ref(schema) }, "application/json": { schema: ref(schema) } });
+/** Responses: the server always answers application/vnd.api+json. */
+const jsonApiResponse = (schema: string) => ({ [JSONAPI]: { schema: ref(schema) } });
 
-const ok = (description: string, schema: string): ResponseObject => ({ description, content: jsonApiContent(schema) });
+const ok = (description: string, schema: string): ResponseObject => ({ description, content: jsonApiResponse(schema) });
 
 export const FIXED_PARAMETERS: Record<string, ParameterObject> = {
   Id: { name: "id", in: "path", required: true, description: "the resource's reference id", schema: { type: "string", format: "uuid" } },
@@ -33,13 +36,21 @@ export const FIXED_PARAMETERS: Record<string, ParameterObject> = {
 };
 
 export const FIXED_RESPONSES: Record<string, ResponseObject> = {
-  BadRequest: { description: "malformed request (bad JSON, unknown column or parameter)", content: jsonApiContent("ErrorDocument") },
-  Unauthorized: { description: "the token is invalid, expired or stale", content: jsonApiContent("ErrorDocument") },
-  Forbidden: { description: "the permission gate said no", content: jsonApiContent("ErrorDocument") },
-  NotFound: { description: "no such table, row or relation", content: jsonApiContent("ErrorDocument") },
-  Conflict: { description: "version conflict, duplicate value, or a delete blocked by dependants", content: jsonApiContent("ErrorDocument") },
-  Unprocessable: { description: "the input breaks a rule of the schema", content: jsonApiContent("ErrorDocument") },
+  BadRequest: { description: "malformed request (bad JSON, unknown column or parameter)", content: jsonApiResponse("ErrorDocument") },
+  Unauthorized: { description: "the token is invalid, expired or stale", content: jsonApiResponse("ErrorDocument") },
+  Forbidden: { description: "the permission gate said no", content: jsonApiResponse("ErrorDocument") },
+  NotFound: { description: "no such table, row or relation", content: jsonApiResponse("ErrorDocument") },
+  Conflict: { description: "version conflict, duplicate value, or a delete blocked by dependants", content: jsonApiResponse("ErrorDocument") },
+  Unprocessable: { description: "the input breaks a rule of the schema", content: jsonApiResponse("ErrorDocument") },
   ActionFailed: { description: "the action failed; one client.notify item of type error says why", content: { "application/json": { schema: ref("ActionResponses") } } },
+  Linkage: { description: "resource identifiers", content: jsonApiResponse("LinkageDocument") },
+  Done: { description: "done" },
+  Error: { description: "an error document (400 bad request, 401 bad token, 403 denied, 404 not found, 409 conflict, 422 invalid)", content: jsonApiResponse("ErrorDocument") },
+};
+
+/** Shared request bodies (each relation route would otherwise repeat them: the document stays small). */
+export const FIXED_REQUEST_BODIES: Record<string, RequestBodyObject> = {
+  Linkage: { required: true, content: jsonApiContent("LinkageRequest") },
 };
 
 const errors = (...codes: string[]): Record<string, ReferenceObject> => {
@@ -112,7 +123,7 @@ export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds): 
         tags,
         summary: `The ${rel.target} rows linked through ${rel.name}`,
         parameters: LIST_PARAMS,
-        responses: { "200": ok(`a page of ${rel.target}`, `${T}ListDocument`), ...errors("400", "401", "403", "404") },
+        responses: { "200": ok(`a page of ${rel.target}`, `${T}ListDocument`), default: response("Error") },
       }
     : {
         operationId: ids.take(`get${P}${R}`),
@@ -123,18 +134,18 @@ export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds): 
             description: `the linked ${rel.target}, or null`,
             content: { [JSONAPI]: { schema: { type: "object", properties: { data: nullableRef(`${T}Resource`) } } } },
           },
-          ...errors("400", "401", "403", "404"),
+          default: response("Error"),
         },
       };
-  const body = { required: true, content: jsonApiContent("LinkageRequest") };
-  const done = { "204": { description: "done" }, ...errors("400", "401", "403", "404", "409", "422") };
+  const body: ReferenceObject = { $ref: "#/components/requestBodies/Linkage" };
+  const done = { "204": response("Done"), default: response("Error") };
   const relationships: PathItemObject = {
     parameters: [param("Id")],
     get: {
       operationId: ids.take(`get${P}${R}Relationship`),
       tags,
       summary: `The linkage of ${rel.name}`,
-      responses: { "200": ok("resource identifiers", "LinkageDocument"), ...errors("400", "401", "403", "404") },
+      responses: { "200": response("Linkage"), default: response("Error") },
     },
     patch: { operationId: ids.take(`replace${P}${R}Relationship`), tags, summary: rel.toMany ? `Replace the set of ${rel.name}` : `Set or clear (null) ${rel.name}`, requestBody: body, responses: done },
   };
