@@ -237,10 +237,10 @@ function report(rows: Row[], start: Record<string, number>): string {
       `Each run: ${WARMUP}s warm-up, ${DURATION}s measured. SQLite in WAL mode with synchronous=NORMAL (every acknowledged write ` +
       `survives a process crash). "limit" is bench/limit.ts: Bun.serve + bun:sqlite with the same SQL and JSON:API output and no engine.`,
     "",
-    "| rows | scenario | caller | conns | req/s | p50 ms | p99 ms | errors | limit req/s | ratio | peak RSS MB |",
-    "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| rows | scenario | caller | conns | req/s | p50 ms | p99 ms | errors | limit req/s | limit p99 ms | ratio | peak RSS MB |",
+    "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map((r) =>
-      `| ${r.size.toLocaleString("en-US")} | ${r.scenario} | ${r.who} | ${r.conns} | ${f(r.ours.rps)} | ${r.ours.p50} | ${r.ours.p99} | ${r.ours.errors} | ${r.limit ? f(r.limit.rps) : "-"} | ${r.limit ? (r.ours.rps / r.limit.rps).toFixed(2) : "-"} | ${r.rssMb.toFixed(0)} |`,
+      `| ${r.size.toLocaleString("en-US")} | ${r.scenario} | ${r.who} | ${r.conns} | ${f(r.ours.rps)} | ${r.ours.p50} | ${r.ours.p99} | ${r.ours.errors} | ${r.limit ? f(r.limit.rps) : "-"} | ${r.limit ? r.limit.p99 : "-"} | ${r.limit ? (r.ours.rps / r.limit.rps).toFixed(2) : "-"} | ${r.rssMb.toFixed(0)} |`,
     ),
     "",
     "| start-up and tools | value |",
