@@ -227,7 +227,11 @@ export class DataService {
   }
 
   /** Converts attribute values (hashing passwords) before the transaction; FKs are resolved inside it. */
-  private async convert(table: TableInfo, attrs: Record<string, JsonValue>, mode: "create" | "update") {
+  /**
+   * Attribute values -> column values. `sync` (inside an action's transaction) hashes passwords synchronously;
+   * otherwise hashed values are left as promises for `settle` to await before the write transaction opens.
+   */
+  private convert(table: TableInfo, attrs: Record<string, JsonValue>, mode: "create" | "update", sync: boolean) {
     const values = new Map<ColumnInfo, unknown>();
     const refs = new Map<ColumnInfo, JsonValue>();
     const conformed: Record<string, JsonValue> = {};
@@ -249,10 +253,11 @@ export class DataService {
         throw validation("Validation failed", `${k} cannot be null`, { pointer: `/data/attributes/${k}` });
       }
       try {
-        values.set(c, k === "permission" ? permissionValue(v) : await c.family.toDb(v, c, { encryptionSecret: this.ctx.encryptionSecret() }));
+        const ctx = { encryptionSecret: this.ctx.encryptionSecret() };
+        const converted = k === "permission" ? permissionValue(v) : sync && c.family.toDbSync ? c.family.toDbSync(v, c, ctx) : c.family.toDb(v, c, ctx);
+        values.set(c, converted instanceof Promise ? converted.catch((e) => Promise.reject(valueError(e, k))) : converted);
       } catch (e) {
-        if (e instanceof ValueError) throw validation("Validation failed", e.message, { pointer: `/data/attributes/${k}` });
-        throw e;
+        throw valueError(e, k);
       }
     }
     return { values, refs };
@@ -319,13 +324,24 @@ export class DataService {
   }
 
   async create(who: Identity, tableName: string, input: WriteInput): Promise<Resource> {
+    const p = this.prepareCreate(who, tableName, input, false);
+    await settle(p.values);
+    return this.finishCreate(who, p);
+  }
+
+  /** Create without awaiting (for action outcomes, which run inside one synchronous transaction). */
+  createSync(who: Identity, tableName: string, input: WriteInput): Resource {
+    return this.finishCreate(who, this.prepareCreate(who, tableName, input, true));
+  }
+
+  private prepareCreate(who: Identity, tableName: string, input: WriteInput, sync: boolean) {
     const table = this.table(tableName);
     this.gateTable(who, "create", table);
     if (input.id !== undefined && input.id !== null && input.id !== "" && !isUuid(input.id)) {
       throw badRequest("Invalid id", `a client-generated id must be a UUID, got "${String(input.id)}"`, { pointer: "/data/id" });
     }
     const rels = this.splitRelationships(table, input.relationships);
-    const { values, refs } = await this.convert(table, input.attributes, "create");
+    const { values, refs } = this.convert(table, input.attributes, "create", sync);
     for (const [c, v] of rels.toOne) refs.set(c, v);
     // NOT NULL columns without a default must be given: say which, instead of a driver error.
     const missing = table.columns.filter(
@@ -339,6 +355,11 @@ export class DataService {
       });
     }
     const refId = isUuid(input.id) ? input.id.toLowerCase() : newReferenceId();
+    return { table, values, refs, rels, refId };
+  }
+
+  private finishCreate(who: Identity, p: ReturnType<DataService["prepareCreate"]>): Resource {
+    const { table, values, refs, rels, refId } = p;
     let rowId = 0;
     try {
       rowId = this.ctx.db.transaction(() => {
@@ -392,6 +413,17 @@ export class DataService {
   }
 
   async update(who: Identity, tableName: string, id: string, input: WriteInput): Promise<Resource> {
+    const p = this.prepareUpdate(who, tableName, id, input, false);
+    await settle(p.values);
+    return this.finishUpdate(who, p);
+  }
+
+  /** Update without awaiting (for action outcomes). */
+  updateSync(who: Identity, tableName: string, id: string, input: WriteInput): Resource {
+    return this.finishUpdate(who, this.prepareUpdate(who, tableName, id, input, true));
+  }
+
+  private prepareUpdate(who: Identity, tableName: string, id: string, input: WriteInput, sync: boolean) {
     const table = this.table(tableName);
     this.gateTable(who, "update", table);
     const before = this.loadRow(table, id);
@@ -406,8 +438,13 @@ export class DataService {
       });
     }
     const rels = this.splitRelationships(table, input.relationships);
-    const { values, refs } = await this.convert(table, input.attributes, "update");
+    const { values, refs } = this.convert(table, input.attributes, "update", sync);
     for (const [c, v] of rels.toOne) refs.set(c, v);
+    return { table, id, before, values, refs, rels };
+  }
+
+  private finishUpdate(who: Identity, p: ReturnType<DataService["prepareUpdate"]>): Resource {
+    const { table, id, before, values, refs, rels } = p;
     const current = this.ctx.db
       .prepare(`current:${table.name}`, () => sql`SELECT * FROM ${sql.identifier(table.name)} WHERE id = ${sql.placeholder("id")}`)
       .get<Record<string, unknown>>({ id: before.id })!;
@@ -477,6 +514,15 @@ export class DataService {
     }
     return out;
   }
+}
+
+function valueError(e: unknown, column: string): unknown {
+  return e instanceof ValueError ? validation("Validation failed", e.message, { pointer: `/data/attributes/${column}` }) : e;
+}
+
+/** Awaits the hashed values `convert` left as promises. */
+async function settle(values: Map<ColumnInfo, unknown>): Promise<void> {
+  for (const [c, v] of values) if (v instanceof Promise) values.set(c, await v);
 }
 
 function permissionValue(v: JsonValue): number {

@@ -20,6 +20,8 @@ export interface ColumnFamily {
   readonly format?: string;
   /** JSON -> SQL value. Throws ValueError with a message fit for the client. May be async (hashing). */
   toDb(value: JsonValue, col: ColumnLike, ctx?: ConversionContext): unknown | Promise<unknown>;
+  /** A synchronous `toDb` for families whose `toDb` is async (hashing), used inside action transactions. */
+  toDbSync?(value: JsonValue, col: ColumnLike, ctx?: ConversionContext): unknown;
   /** SQL -> JSON value. */
   fromDb(value: unknown, col: ColumnLike): JsonValue;
   /** Values are compared with the stored one in PATCH change detection; hashed families always count as changed. */

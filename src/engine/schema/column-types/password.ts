@@ -1,11 +1,21 @@
 // password, bcrypt, md5, md5-bcrypt: hashed on write, never returned (reads always give "").
 import { createHash } from "node:crypto";
-import { type ColumnFamily, ValueError } from "./family.ts";
+import { type ColumnFamily, type ColumnLike, type JsonValue, ValueError } from "./family.ts";
 
 export const BCRYPT_COST = 11;
 
 export function hashPassword(plain: string): Promise<string> {
   return Bun.password.hash(plain, { algorithm: "bcrypt", cost: BCRYPT_COST });
+}
+
+function hashSync(value: JsonValue, col: ColumnLike): string | null {
+  if (value === null) return null;
+  if (typeof value !== "string") throw new ValueError(`${col.ColumnName} must be text`);
+  const type = col.ColumnType.toLowerCase();
+  const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+  if (type === "md5") return md5(value);
+  const plain = type === "md5-bcrypt" ? md5(value) : value;
+  return Bun.password.hashSync(plain, { algorithm: "bcrypt", cost: BCRYPT_COST });
 }
 
 export const password: ColumnFamily = {
@@ -22,6 +32,7 @@ export const password: ColumnFamily = {
     if (type === "md5-bcrypt") return hashPassword(md5(value));
     return hashPassword(value);
   },
+  toDbSync: hashSync,
   fromDb() {
     return "";
   },
