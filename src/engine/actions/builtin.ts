@@ -6,16 +6,19 @@ const field = (name: string, type: string, nullable = false) => ({ Name: name, C
 
 export const BUILTIN_ACTIONS: ActionDef[] = [
   {
-    Name: "signup", Label: "Sign up", OnType: "user_account", InstanceOptional: true, Performer: "signup",
+    Name: "signup", Label: "Sign up", OnType: "user_account", InstanceOptional: true,
     InFields: [field("name", "label"), field("email", "email"), field("mobile", "label", true), field("password", "password"), field("passwordConfirm", "password")],
+    OutFields: [{ Type: "signup", Method: "EXECUTE" }],
   },
   {
-    Name: "signin", Label: "Sign in", OnType: "user_account", InstanceOptional: true, Performer: "jwt.token",
+    Name: "signin", Label: "Sign in", OnType: "user_account", InstanceOptional: true,
     InFields: [field("email", "email"), field("password", "password")],
+    OutFields: [{ Type: "jwt.token", Method: "EXECUTE" }],
   },
   {
     Name: "become_an_administrator", Label: "Become administrator of this instance", OnType: "world", InstanceOptional: true,
-    Performer: "__become_admin", InFields: [],
+    InFields: [],
+    OutFields: [{ Type: "__become_admin", Method: "EXECUTE" }],
   },
 ];
 

@@ -1,4 +1,5 @@
-// Running an action: find it, pass the two gates (table + action row, then the subject row), run its performer.
+// Running an action: find it, pass the two gates (table + action row, then the subject row), validate and conform
+// its inputs, build the expression context, and run its outcome chain.
 import { sql } from "drizzle-orm";
 import { isUuid } from "../data/ids.ts";
 import { badRequest, forbidden, notFound } from "../errors.ts";
@@ -11,6 +12,11 @@ import { becomeAdmin } from "./performers/become-admin.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { signin } from "./performers/signin.ts";
 import { signup } from "./performers/signup.ts";
+import { checkTags, conform } from "../data/rules.ts";
+import { validation } from "../errors.ts";
+import type { Context } from "./expressions.ts";
+import { OutcomeChain } from "./outcomes.ts";
+import { loadSandbox } from "./sandbox.ts";
 import type { ActionDef, ActionResponse } from "./types.ts";
 
 const PERFORMERS: Record<string, Performer> = {
@@ -20,7 +26,11 @@ const PERFORMERS: Record<string, Performer> = {
 };
 
 export class ActionRunner {
-  constructor(private readonly ctx: PerformerContext) {}
+  private readonly chain: OutcomeChain;
+
+  constructor(private readonly ctx: PerformerContext) {
+    this.chain = new OutcomeChain(ctx, PERFORMERS);
+  }
 
   /** The action row of (table, name), or a 404. */
   private load(type: string, name: string) {
@@ -53,11 +63,13 @@ export class ActionRunner {
   }
 
   async run(who: Identity, type: string, name: string, attributes: Record<string, JsonValue>): Promise<ActionResponse[]> {
+    await loadSandbox();
     const table = this.ctx.registry().get(type);
     if (!table) throw notFound("Unknown table", `there is no table named "${type}"`);
     const row = this.load(type, name);
     const action = JSON.parse(row.action_schema) as ActionDef;
     if (!this.mayRun(who, table, this.ctx.registry().get("action")!, row)) throw forbidden("Forbidden", `you may not run ${name} on ${type}`);
+    const ctx: Context = {};
     const subjectId = attributes[`${type}_id`];
     if (subjectId !== undefined && subjectId !== null && subjectId !== "") {
       if (!isUuid(subjectId)) throw badRequest("Invalid subject", `${type}_id must be a reference id (UUID)`);
@@ -66,11 +78,31 @@ export class ActionRunner {
       if (!can(who, "execute", rowInstance(this.ctx.db, table, subject, this.ctx.registry()))) {
         throw forbidden("Forbidden", `you may not run ${name} on this ${type}`);
       }
+      // The subject as expressions see it: its attributes (never hashes or ciphertexts of secrets) and ids.
+      const resource = this.ctx.data.readResource(table, subject.id);
+      ctx.subject = { ...resource.attributes, id: subject.id, reference_id: resource.id, __type: type };
+      ctx[`${type}_id`] = resource.id;
     } else if (!action.InstanceOptional) {
       throw badRequest("Missing subject", `${name} needs ${type}_id: the reference id of the ${type} to act on`);
     }
-    const performer = PERFORMERS[action.Performer];
-    if (!performer) throw notFound("No such action", `action ${name} has no performer "${action.Performer}"`);
-    return performer({ who, action, attributes }, this.ctx);
+    const input = this.validate(action, attributes);
+    for (const f of action.InFields ?? []) ctx[f.ColumnName || f.Name] = input[f.ColumnName || f.Name] ?? "";
+    ctx.attributes = input;
+    if (who.userId !== null) {
+      const me = this.ctx.data.readResource(this.ctx.registry().get("user_account")!, who.userId);
+      ctx.user = { ...me.attributes, id: who.userId };
+    }
+    return this.chain.run({ who, action, attributes: input, ctx });
+  }
+
+  /** Action Validations (first failure is a 422 naming the field and rule), then Conformations. */
+  private validate(action: ActionDef, attributes: Record<string, JsonValue>): Record<string, JsonValue> {
+    const out = { ...attributes };
+    for (const r of action.Validations ?? []) {
+      const message = checkTags(r.ColumnName, r.Tags, out[r.ColumnName] ?? "", out);
+      if (message) throw validation("Validation failed", message, { pointer: `/attributes/${r.ColumnName}` });
+    }
+    for (const r of action.Conformations ?? []) if (r.ColumnName in out) out[r.ColumnName] = conform(r.Tags, out[r.ColumnName]!);
+    return out;
   }
 }

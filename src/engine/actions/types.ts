@@ -1,6 +1,8 @@
-// Actions: named operations on a table (spec 40). A call answers a list of client instructions.
+// Actions: named operations on a table (spec 40). A call runs an ordered chain of outcomes and answers a list of
+// client instructions.
 import type { JsonValue } from "../schema/column-types/index.ts";
 import type { Identity } from "../identity/identity.ts";
+import type { GroupBinding, RuleDef } from "../schema/types.ts";
 
 export interface ActionResponse {
   ResponseType: string;
@@ -14,6 +16,19 @@ export interface ActionInField {
   IsNullable?: boolean;
 }
 
+/** One step of an action (spec 40 section 2.3). */
+export interface OutcomeDef {
+  /** A table (CRUD methods), a performer (EXECUTE and custom methods) or a response type (ACTIONRESPONSE). */
+  Type: string;
+  Method: string;
+  Reference?: string;
+  Condition?: string;
+  Attributes?: Record<string, JsonValue>;
+  SkipInResponse?: boolean;
+  LogToConsole?: boolean;
+  ContinueOnError?: boolean;
+}
+
 /** The stored definition (`action.action_schema`), in Daptin's field names. */
 export interface ActionDef {
   Name: string;
@@ -21,13 +36,17 @@ export interface ActionDef {
   OnType: string;
   InstanceOptional: boolean;
   InFields: ActionInField[];
-  /** Built-in performer that does the work (the general outcome engine comes with the actions issue). */
-  Performer: string;
+  OutFields: OutcomeDef[];
+  Validations?: RuleDef[];
+  Conformations?: RuleDef[];
+  RequestSubjectRelations?: string[];
   /** Explicit permission; absent = the instance default (2097151 before lock-down, 2085120 after). */
   Permission?: number;
+  AccessGroups?: GroupBinding[];
 }
 
-export interface ActionCall {
+/** What a performer receives: the real caller (for its own checks), the evaluated input, and the action. */
+export interface PerformerCall {
   who: Identity;
   action: ActionDef;
   attributes: Record<string, JsonValue>;

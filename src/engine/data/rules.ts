@@ -13,10 +13,14 @@ function sizeOf(v: JsonValue): number {
 }
 
 /** Returns a message for the first rule the value breaks, or null. */
-export function checkTags(column: string, tags: string, value: JsonValue): string | null {
+/** `eqfield=InnerStructField[passwordConfirm]` and `eqfield=passwordConfirm` both name the field passwordConfirm. */
+const fieldName = (arg: string) => /\[(.+)\]/.exec(arg)?.[1] ?? arg;
+
+export function checkTags(column: string, tags: string, value: JsonValue, all: Record<string, JsonValue> = {}): string | null {
   for (const tag of tags.split(",").map((t) => t.trim()).filter(Boolean)) {
     const [name, arg = ""] = tag.split("=");
     const s = value === null ? "" : String(value);
+    const num = typeof value === "number" ? value : Number(s);
     switch (name) {
       case "required":
         if (value === null || s.trim() === "") return `${column} is required`;
@@ -45,6 +49,30 @@ export function checkTags(column: string, tags: string, value: JsonValue): strin
         break;
       case "len":
         if (sizeOf(value) !== Number(arg)) return `${column} must be exactly ${arg} long`;
+        break;
+      case "gt":
+        if (!(typeof value === "string" && !/^-?\d/.test(value) ? sizeOf(value) > Number(arg) : num > Number(arg))) return `${column} must be greater than ${arg}`;
+        break;
+      case "gte":
+        if (!(typeof value === "string" && !/^-?\d/.test(value) ? sizeOf(value) >= Number(arg) : num >= Number(arg))) return `${column} must be at least ${arg}`;
+        break;
+      case "lt":
+        if (!(typeof value === "string" && !/^-?\d/.test(value) ? sizeOf(value) < Number(arg) : num < Number(arg))) return `${column} must be less than ${arg}`;
+        break;
+      case "lte":
+        if (!(typeof value === "string" && !/^-?\d/.test(value) ? sizeOf(value) <= Number(arg) : num <= Number(arg))) return `${column} must be at most ${arg}`;
+        break;
+      case "eq":
+        if (s !== arg) return `${column} must be ${arg}`;
+        break;
+      case "ne":
+        if (s === arg) return `${column} must not be ${arg}`;
+        break;
+      case "eqfield":
+        if (s !== String(all[fieldName(arg)] ?? "")) return `${column} must equal ${fieldName(arg)}`;
+        break;
+      case "nefield":
+        if (s === String(all[fieldName(arg)] ?? "")) return `${column} must differ from ${fieldName(arg)}`;
         break;
       case "oneof":
         if (!arg.split(/\s+/).includes(s)) return `${column} must be one of ${arg.split(/\s+/).join(", ")}`;

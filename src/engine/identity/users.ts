@@ -61,6 +61,12 @@ export class Users {
     return u ? this.toIdentity(u) : null;
   }
 
+  byRef(ref: string): Identity | null {
+    if (!/^[0-9a-f-]{36}$/i.test(ref)) return null;
+    const u = this.db.prepare("user:ref", () => sql`${USER_WITH_GROUPS()} WHERE u.reference_id = ${sql.placeholder("v")}`).get<UserRow>({ v: uuidToBytes(ref) });
+    return u ? this.toIdentity(u) : null;
+  }
+
   /** The identity a verified token stands for; a deleted user or a changed password makes it stale (401). */
   fromClaims(claims: TokenClaims): Identity {
     const u = this.db.prepare("user:ref", () => sql`${USER_WITH_GROUPS()} WHERE u.reference_id = ${sql.placeholder("v")}`).get<UserRow>({ v: uuidToBytes(claims.sub) });

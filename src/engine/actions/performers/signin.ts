@@ -4,7 +4,7 @@ import { checkPassword } from "../../identity/users.ts";
 import type { ActionResponse } from "../types.ts";
 import { text, type Performer } from "./context.ts";
 
-export const signin: Performer = async ({ attributes }, ctx) => {
+export const signin: Performer = { async: true, async run({ attributes }, ctx) {
   const email = text(attributes.email).trim().toLowerCase();
   const password = text(attributes.password);
   if (email === "" || password === "") throw validation("Validation failed", "email or password is empty");
@@ -19,4 +19,4 @@ export const signin: Performer = async ({ attributes }, ctx) => {
     { ResponseType: "client.redirect", Attributes: { delay: 2000, location: "/", window: "self" } },
   ];
   return responses;
-};
+} };

@@ -7,7 +7,7 @@ import { text, type Performer } from "./context.ts";
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const MIN_PASSWORD = 8;
 
-export const signup: Performer = async ({ attributes }, ctx) => {
+export const signup: Performer = { run({ attributes }, ctx) {
   const email = text(attributes.email).trim().toLowerCase();
   const name = text(attributes.name).trim();
   const password = text(attributes.password);
@@ -20,6 +20,6 @@ export const signup: Performer = async ({ attributes }, ctx) => {
     throw fail("passwordConfirm", "passwordConfirm: does not match password");
   }
   // The account is created with the action's elevated rights: guests may sign up while signup is open.
-  await ctx.data.create(SYSTEM, "user_account", { attributes: { name, email, password, confirmed: false } });
+  ctx.data.createSync(SYSTEM, "user_account", { attributes: { name, email, password, confirmed: false } });
   return [notify("success", "Success", "Sign-up successful. Redirecting to sign in"), redirect("/auth/signin", 2000)];
-};
+} };

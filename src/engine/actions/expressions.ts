@@ -1,0 +1,96 @@
+// Outcome attribute expressions (spec 40 section 3.3): `~path` (raw value), `$path` (text interpolation),
+// `!js`, `{{js}}` and `js:js` (JavaScript in the sandbox). Anything else is a literal.
+import { newReferenceId } from "../data/ids.ts";
+import type { JsonValue } from "../schema/column-types/index.ts";
+import { runScript } from "./sandbox.ts";
+
+export type Context = Record<string, JsonValue>;
+
+export class EvaluationError extends Error {}
+
+/** Walks `a.b[0].c`; an empty first segment means `subject` (`~.name`, `$.name`). */
+function walk(ctx: Context, path: string, strict: boolean): JsonValue | undefined {
+  const segments = path.split(".").flatMap((seg, i) => {
+    if (i === 0 && seg === "") return ["subject"];
+    const parts: string[] = [];
+    const m = /^([^[\]]*)((\[\d+\])*)$/.exec(seg);
+    if (!m) return [seg];
+    if (m[1]) parts.push(m[1]);
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) parts.push(idx[1]!);
+    return parts;
+  });
+  let cur: JsonValue | undefined = ctx;
+  for (const [i, seg] of segments.entries()) {
+    if (cur === null || cur === undefined) {
+      if (strict && i < segments.length) throw new EvaluationError(`failed to evaluate value: ${segments.slice(0, i).join(".")} is nil`);
+      return undefined;
+    }
+    if (typeof cur !== "object") throw new EvaluationError(`failed to evaluate value: ${segments.slice(0, i).join(".")} is not an object`);
+    if (Array.isArray(cur)) {
+      const n = Number(seg);
+      if (!Number.isInteger(n)) throw new EvaluationError(`failed to evaluate value: ${seg} is not an index`);
+      if (n >= cur.length) throw new EvaluationError(`failed to evaluate value: index ${n} out of range`);
+      cur = cur[n];
+    } else cur = (cur as Record<string, JsonValue>)[seg];
+  }
+  return cur;
+}
+
+const text = (v: JsonValue | undefined): string =>
+  v === undefined || v === null ? "<nil>" : typeof v === "object" ? JSON.stringify(v) : String(v);
+
+const INTERPOLATION = /\$([A-Za-z0-9_[\]]+)?(\.[A-Za-z0-9_[\]]+)*/g;
+
+/** One string value: returns the evaluated value; `undefined` means "leave the key out". */
+export function evaluateString(s: string, ctx: Context): JsonValue | undefined {
+  if (s === "") return "";
+  if (s.startsWith("!")) return runScript(s.slice(1), ctx, newReferenceId);
+  if (s.length > 3 && s.startsWith("{{") && s.endsWith("}}")) return runScript(s.slice(2, -2), ctx, newReferenceId);
+  if (s.startsWith("js:")) return runScript(s.slice(3), ctx, newReferenceId);
+  if (s.startsWith("~")) {
+    const v = walk(ctx, s.slice(1), false);
+    return v === null ? undefined : v;
+  }
+  if (!s.includes("$")) return s;
+  let nullContainer = false;
+  const out = s.replace(INTERPOLATION, (match) => {
+    const path = match.slice(1);
+    const segs = path.split(".");
+    // A null container makes the whole attribute null (omitted); a missing intermediate key is an error.
+    const parent = segs.length > 1 ? walk(ctx, segs.slice(0, -1).join("."), true) : ctx;
+    if (parent === null) {
+      nullContainer = true;
+      return "";
+    }
+    return text(walk(ctx, path, true));
+  });
+  return nullContainer ? undefined : out;
+}
+
+/** Evaluates outcome attributes recursively (maps drop undefined/null values; arrays keep them). */
+export function evaluate(value: JsonValue, ctx: Context): JsonValue | undefined {
+  if (typeof value === "string") return evaluateString(value, ctx);
+  if (Array.isArray(value)) return value.map((v) => evaluate(v, ctx) ?? null);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, JsonValue> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const e = evaluate(v, ctx);
+      if (e !== undefined && e !== null) out[k] = e;
+    }
+    return out;
+  }
+  return value;
+}
+
+/** A Condition is true when it evaluates to true, or to the text "1" or "true". Errors make it false. */
+export function conditionHolds(condition: string | undefined, ctx: Context): boolean {
+  if (!condition) return true;
+  try {
+    const v = evaluateString(condition, ctx);
+    if (typeof v === "boolean") return v;
+    const t = String(v ?? "").trim().toLowerCase();
+    return t === "1" || t === "true";
+  } catch {
+    return false;
+  }
+}

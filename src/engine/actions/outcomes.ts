@@ -1,0 +1,156 @@
+// The outcome chain (spec 40 section 3): each outcome's attributes are evaluated against the context, then it
+// creates, reads, updates or deletes rows, answers the client, or calls a performer. CRUD outcomes run with the
+// caller's rights raised to administrator (the action's own gates were the access control); performers get the
+// real caller. Consecutive synchronous outcomes share one transaction; any failure rolls all of it back.
+import { badRequest, notFound } from "../errors.ts";
+import type { Identity } from "../identity/identity.ts";
+import type { JsonValue } from "../schema/column-types/index.ts";
+import { type Context, conditionHolds, evaluate, EvaluationError } from "./expressions.ts";
+import type { Performer, PerformerContext } from "./performers/context.ts";
+import { ScriptError } from "./sandbox.ts";
+import type { ActionDef, ActionResponse, OutcomeDef } from "./types.ts";
+
+const CRUD = new Set(["POST", "GET", "GET_BY_ID", "PATCH", "DELETE"]);
+
+export interface ChainCall {
+  who: Identity;
+  action: ActionDef;
+  /** The request's attributes (performer outcomes without their own Attributes receive these). */
+  attributes: Record<string, JsonValue>;
+  ctx: Context;
+}
+
+interface Step {
+  responses: ActionResponse[];
+  result?: JsonValue;
+}
+
+export class OutcomeChain {
+  constructor(
+    private readonly pctx: PerformerContext,
+    private readonly performers: Record<string, Performer>,
+  ) {}
+
+  async run(call: ChainCall): Promise<ActionResponse[]> {
+    const out: ActionResponse[] = [];
+    let who = call.who;
+    const outcomes = call.action.OutFields ?? [];
+    let i = 0;
+    while (i < outcomes.length) {
+      const o = outcomes[i]!;
+      const performer = this.performerOf(o);
+      if (performer?.async) {
+        // Runs outside any transaction: what came before it is already committed.
+        const input = this.input(o, call);
+        if (input === undefined || !conditionHolds(o.Condition, call.ctx)) {
+          i++;
+          continue;
+        }
+        const responses = await performer.run({ who, action: call.action, attributes: input }, this.pctx);
+        this.record(o, { responses }, call.ctx, out);
+        i++;
+        continue;
+      }
+      // A run of synchronous outcomes: one transaction.
+      let j = i;
+      while (j < outcomes.length && !this.performerOf(outcomes[j]!)?.async) j++;
+      const segment = outcomes.slice(i, j);
+      this.pctx.db.transaction(() => {
+        for (const step of segment) {
+          if (!conditionHolds(step.Condition, call.ctx)) continue;
+          const input = this.input(step, call, out);
+          if (input === undefined) continue;
+          if (step.Method.toUpperCase() === "SWITCH_USER") {
+            const target = this.pctx.users.byRef(String(input.user_reference_id ?? ""));
+            if (!target) throw notFound("No such user", `No such user user_reference_id [${String(input.user_reference_id ?? "")}]`);
+            who = target;
+            continue;
+          }
+          this.record(step, this.runSync(step, input, who, call), call.ctx, out);
+        }
+      });
+      i = j;
+    }
+    return out;
+  }
+
+  private performerOf(o: OutcomeDef): Performer | undefined {
+    const m = o.Method.toUpperCase();
+    if (CRUD.has(m) || m === "ACTIONRESPONSE" || m === "SWITCH_USER") return undefined;
+    return this.performers[o.Type];
+  }
+
+  /** The evaluated input of an outcome, or undefined when it could not be built and ContinueOnError says go on. */
+  private input(o: OutcomeDef, call: ChainCall, out?: ActionResponse[]): Record<string, JsonValue> | undefined {
+    if (o.Attributes === undefined) return { ...call.attributes, __type: o.Type };
+    try {
+      const v = evaluate(o.Attributes, call.ctx);
+      return { ...((v ?? {}) as Record<string, JsonValue>), __type: o.Type };
+    } catch (e) {
+      if (!(e instanceof EvaluationError || e instanceof ScriptError)) throw e;
+      if (o.ContinueOnError) {
+        out?.push({ ResponseType: "error", Attributes: { message: `Failed to build outcome ${o.Type}: ${e.message}` } });
+        return undefined;
+      }
+      throw badRequest("Invalid action input", `invalid input for ${o.Type} => ${e.message}`);
+    }
+  }
+
+  private runSync(o: OutcomeDef, input: Record<string, JsonValue>, who: Identity, call: ChainCall): Step {
+    const m = o.Method.toUpperCase();
+    const data = this.pctx.data;
+    // CRUD outcomes act with administrator rights; rows they create still belong to the caller.
+    const elevated: Identity = { ...who, isAdmin: true };
+    const { __type: _t, ...attrs } = input;
+    const refOf = () => {
+      const id = attrs.reference_id;
+      if (typeof id !== "string" || id === "") throw badRequest("Invalid action input", `no reference id provided for ${m} on ${o.Type}`);
+      return id;
+    };
+    switch (m) {
+      case "POST": {
+        const r = data.createSync(elevated, o.Type, { attributes: attrs });
+        return { responses: [{ ResponseType: o.Type, Attributes: r.attributes }], result: r.attributes };
+      }
+      case "GET": {
+        const q = (k: string) => (attrs[k] === undefined ? undefined : typeof attrs[k] === "string" ? (attrs[k] as string) : JSON.stringify(attrs[k]));
+        const list = data.list(elevated, o.Type, {
+          query: q("query"), filter: q("filter"), sort: q("sort"), fields: q("fields"),
+          pageNumber: q("page[number]"), pageSize: q("page[size]"),
+        });
+        const rows = list.resources.map((r) => r.attributes);
+        return { responses: [{ ResponseType: o.Type, Attributes: rows as unknown as Record<string, JsonValue> }], result: rows };
+      }
+      case "GET_BY_ID": {
+        const r = data.get(elevated, o.Type, refOf());
+        return { responses: [{ ResponseType: o.Type, Attributes: r.attributes }], result: r.attributes };
+      }
+      case "PATCH": {
+        const { reference_id: _r, ...changes } = attrs;
+        const r = data.updateSync(elevated, o.Type, refOf(), { attributes: changes });
+        return { responses: [{ ResponseType: o.Type, Attributes: r.attributes }], result: r.attributes };
+      }
+      case "DELETE": {
+        data.delete(elevated, o.Type, refOf());
+        const note = { __type: "client.notify", message: `Deleted ${o.Type}`, title: "Success", type: "success" };
+        return { responses: [{ ResponseType: "client.notify", Attributes: note }], result: [note] };
+      }
+      case "ACTIONRESPONSE":
+        return { responses: [{ ResponseType: o.Type, Attributes: input }], result: input };
+      default: {
+        const p = this.performers[o.Type];
+        // An unknown performer is skipped, as in Daptin.
+        if (!p || p.async) return { responses: [] };
+        const responses = p.run({ who, action: call.action, attributes: input }, this.pctx);
+        return { responses, result: responses.map((r) => r.Attributes) as unknown as JsonValue };
+      }
+    }
+  }
+
+  private record(o: OutcomeDef, step: Step, ctx: Context, out: ActionResponse[]): void {
+    if (o.Reference) ctx[o.Reference] = step.result ?? (step.responses.map((r) => r.Attributes) as unknown as JsonValue);
+    if (o.LogToConsole) for (const r of step.responses) console.error(`action ${o.Type}: ${JSON.stringify(r)}`);
+    if (!o.SkipInResponse) out.push(...step.responses);
+  }
+}
+

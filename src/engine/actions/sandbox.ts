@@ -1,0 +1,88 @@
+// JavaScript in action expressions (`!js`, `{{js}}`, `js:`) runs in QuickJS compiled to WebAssembly: no access to
+// the host (no Bun, no process, no environment, no secrets), a time limit and a memory limit per evaluation. The
+// context goes in as JSON and the result comes out as JSON.
+import { newQuickJSWASMModuleFromVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
+import variant from "@jitl/quickjs-singlefile-mjs-release-sync";
+import type { JsonValue } from "../schema/column-types/index.ts";
+
+export const JS_TIME_LIMIT_MS = 100;
+export const JS_MEMORY_LIMIT = 32 * 1024 * 1024;
+
+let module: QuickJSWASMModule | undefined;
+
+/** Loads the WebAssembly module once (about 60 ms); done at start so no request pays for it. */
+export async function loadSandbox(): Promise<void> {
+  module ??= await newQuickJSWASMModuleFromVariant(variant);
+}
+
+export class ScriptError extends Error {}
+
+/** Helper functions every expression sees (spec 40 section 3.4), written in JavaScript inside the sandbox. */
+const PRELUDE = `
+const ToJson = (v) => JSON.stringify(v);
+const FromJson = (s) => JSON.parse(String(s));
+const ToString = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+const __b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+function btoa(input) {
+  const s = unescape(encodeURIComponent(String(input)));
+  let out = "";
+  for (let i = 0; i < s.length; i += 3) {
+    const a = s.charCodeAt(i), b = s.charCodeAt(i + 1), c = s.charCodeAt(i + 2);
+    const n = (a << 16) | ((b || 0) << 8) | (c || 0);
+    out += __b64[(n >> 18) & 63] + __b64[(n >> 12) & 63] + (i + 1 < s.length ? __b64[(n >> 6) & 63] : "=") + (i + 2 < s.length ? __b64[n & 63] : "=");
+  }
+  return out;
+}
+function atob(input) {
+  try {
+    const s = String(input).replace(/[^A-Za-z0-9+/]/g, "");
+    let bytes = "";
+    for (let i = 0; i < s.length; i += 4) {
+      const n = (__b64.indexOf(s[i]) << 18) | (__b64.indexOf(s[i + 1]) << 12) | ((__b64.indexOf(s[i + 2]) & 63) << 6) | (__b64.indexOf(s[i + 3]) & 63);
+      bytes += String.fromCharCode((n >> 16) & 255);
+      if (s[i + 2] !== undefined) bytes += String.fromCharCode((n >> 8) & 255);
+      if (s[i + 3] !== undefined) bytes += String.fromCharCode(n & 255);
+    }
+    return decodeURIComponent(escape(bytes));
+  } catch (e) { return ""; }
+}
+`;
+
+/** Evaluates `code` (an expression or a script; its last value is the result) with `context` as globals. */
+export function runScript(code: string, context: Record<string, JsonValue>, uuid: () => string): JsonValue {
+  if (!module) throw new ScriptError("the JavaScript sandbox is not loaded");
+  const runtime = module.newRuntime();
+  runtime.setMemoryLimit(JS_MEMORY_LIMIT);
+  runtime.setMaxStackSize(512 * 1024);
+  const deadline = Date.now() + JS_TIME_LIMIT_MS;
+  runtime.setInterruptHandler(() => Date.now() > deadline);
+  const vm = runtime.newContext();
+  try {
+    const uuidFn = vm.newFunction("uuid", () => vm.newString(uuid()));
+    vm.setProp(vm.global, "uuid", uuidFn);
+    uuidFn.dispose();
+    const names = Object.keys(context).filter((k) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k));
+    const setup = `${PRELUDE}\nconst __ctx = ${JSON.stringify(context)};\n` +
+      names.map((n) => `var ${n} = __ctx[${JSON.stringify(n)}];`).join("\n");
+    const prep = vm.evalCode(setup);
+    if (prep.error) {
+      const e = vm.dump(prep.error);
+      prep.error.dispose();
+      throw new ScriptError(`could not prepare the script context: ${e?.message ?? e}`);
+    }
+    prep.value.dispose();
+    const result = vm.evalCode(`(function () { "use strict"; return JSON.stringify((0, eval)(${JSON.stringify(code)})); })()`);
+    if (result.error) {
+      const e = vm.dump(result.error);
+      result.error.dispose();
+      const message = e?.message === "interrupted" ? `the script ran longer than ${JS_TIME_LIMIT_MS} ms` : String(e?.message ?? e);
+      throw new ScriptError(message);
+    }
+    const text = vm.dump(result.value) as string | undefined;
+    result.value.dispose();
+    return text === undefined ? null : (JSON.parse(text) as JsonValue);
+  } finally {
+    vm.dispose();
+    runtime.dispose();
+  }
+}
