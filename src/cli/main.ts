@@ -1,5 +1,6 @@
 // The `daptin` command: commander program, one file per subcommand, all over one engine.
 import { Command, CommanderError } from "commander";
+import { registerAction } from "./commands/action.ts";
 import { registerApiSpec } from "./commands/apispec.ts";
 import { registerPermission } from "./commands/permission.ts";
 import { registerSchema } from "./commands/schema.ts";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerUser(program);
   registerPermission(program);
   registerApiSpec(program);
+  registerAction(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -21,6 +21,7 @@ import { Registry, RegistryError } from "./schema/registry.ts";
 import type { SchemaDoc, TableDef } from "./schema/types.ts";
 import { storedDefinitions } from "./schema/world.ts";
 import { BUILTIN_ACTIONS } from "./actions/builtin.ts";
+import type { ActionDef } from "./actions/types.ts";
 import { ActionRunner } from "./actions/runner.ts";
 import { syncActions } from "./actions/sync.ts";
 import { GUEST, type Identity } from "./identity/identity.ts";
@@ -126,7 +127,7 @@ export class Engine {
     }
   }
 
-  private buildRegistry(docs: SchemaDoc[]): { registry: Registry; warnings: string[] } {
+  private buildRegistry(docs: SchemaDoc[]): { registry: Registry; warnings: string[]; actions: ActionDef[] } {
     const merged = mergeDocs([systemSchema(), ...docs]);
     const config = new Map(merged.tables.map((t) => [t.TableName, t]));
     const tables: TableDef[] = [];
@@ -137,7 +138,7 @@ export class Engine {
     }
     tables.push(...config.values());
     try {
-      return { registry: new Registry(tables, merged.relations), warnings: merged.warnings };
+      return { registry: new Registry(tables, merged.relations), warnings: merged.warnings, actions: merged.actions };
     } catch (e) {
       if (e instanceof RegistryError) throw schemaError("Invalid schema", e.message);
       throw e;
@@ -147,7 +148,7 @@ export class Engine {
   private applySchema(opts: OpenOptions): ApplyReport {
     this.config.ensureTable();
     const docs = [...(opts.schemaFiles ?? []).map(readSchemaFile), ...(opts.schemaDocs ?? [])];
-    const { registry, warnings } = this.buildRegistry(docs);
+    const { registry, warnings, actions } = this.buildRegistry(docs);
     let plan: Plan;
     try {
       plan = planMigration(this.db, registry);
@@ -189,7 +190,7 @@ export class Engine {
       }
       seeded = seedIfEmpty(this.db);
       world = syncWorld(this.db, registry);
-      syncActions(this.db, BUILTIN_ACTIONS, hasAdministrator(this.db));
+      syncActions(this.db, [...BUILTIN_ACTIONS, ...actions], hasAdministrator(this.db));
       seedConfig(this.config);
       this.schemaHash = this.computeSchemaHash();
       this.config.set("schema.hash", this.schemaHash);

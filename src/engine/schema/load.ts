@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import systemSchemaText from "../../../schemas/system.yaml" with { type: "text" };
 import { mergeRelations, mergeTable } from "./merge.ts";
 import { parseSchema } from "./parse.ts";
+import type { ActionDef } from "../actions/types.ts";
 import type { RelationDef, SchemaDoc, TableDef } from "./types.ts";
 
 const SCHEMA_FILE = /^schema_.*\.(ya?ml|json)$/i;
@@ -41,7 +42,7 @@ export function systemSchema(): SchemaDoc {
 export interface MergedSchema {
   tables: TableDef[];
   relations: RelationDef[];
-  actions: unknown[];
+  actions: ActionDef[];
   warnings: string[];
 }
 
@@ -49,7 +50,7 @@ export interface MergedSchema {
 export function mergeDocs(docs: SchemaDoc[]): MergedSchema {
   const tables = new Map<string, TableDef>();
   let relations: RelationDef[] = [];
-  const actions: unknown[] = [];
+  const actions: ActionDef[] = [];
   const warnings: string[] = [];
   for (const doc of docs) {
     for (const t of doc.Tables) {

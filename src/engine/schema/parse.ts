@@ -4,6 +4,8 @@
 // text parsed again with positions, to name the line.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { parsePermission, PermissionSyntaxError } from "../permission/bits.ts";
+import type { ActionDef, OutcomeDef } from "../actions/types.ts";
+import type { JsonValue } from "./column-types/index.ts";
 import { underscore } from "./names.ts";
 import {
   RELATION_KINDS,
@@ -238,6 +240,53 @@ function table(ctx: Ctx, value: unknown, path: Path, explicit: Map<string, Set<s
   return t;
 }
 
+const OUTCOME_KEYS = ["Type", "Method", "Reference", "Condition", "Attributes", "SkipInResponse", "LogToConsole", "ContinueOnError"] as const;
+
+function outcome(ctx: Ctx, value: unknown, path: Path): OutcomeDef {
+  const r = reader(fields(ctx, value, path, OUTCOME_KEYS), path);
+  if (!r.s("Type")) throw new DecodeError(path, `${label(path)} needs a Type (a table, a performer or a response type)`);
+  if (!r.s("Method")) throw new DecodeError(path, `${label(path)} needs a Method (POST, GET, GET_BY_ID, PATCH, DELETE, EXECUTE, ACTIONRESPONSE, ...)`);
+  const out: OutcomeDef = { Type: r.s("Type"), Method: r.s("Method").toUpperCase() };
+  if (r.s("Reference")) out.Reference = r.s("Reference");
+  if (r.s("Condition")) out.Condition = r.s("Condition");
+  const attrs = r.raw("Attributes");
+  if (attrs !== undefined && attrs !== null) {
+    if (!isObj(attrs)) throw new DecodeError(r.at("Attributes"), `${label(path)}.Attributes must be a mapping`);
+    out.Attributes = attrs as Record<string, JsonValue>;
+  }
+  for (const k of ["SkipInResponse", "LogToConsole", "ContinueOnError"] as const) if (r.b(k)) out[k] = true;
+  return out;
+}
+
+const ACTION_KEYS = [
+  "Name", "Label", "OnType", "InstanceOptional", "RequestSubjectRelations", "ReferenceId", "Permission", "AccessGroups",
+  "InFields", "OutFields", "Validations", "Conformations",
+] as const;
+
+function action(ctx: Ctx, value: unknown, path: Path): ActionDef {
+  const r = reader(fields(ctx, value, path, ACTION_KEYS), path);
+  const name = r.s("Name");
+  if (!name) throw new DecodeError(path, `${label(path)} needs a Name`);
+  if (!r.s("OnType")) throw new DecodeError(path, `${label(path)} (${name}) needs an OnType (the table it acts on)`);
+  const def: ActionDef = {
+    Name: name,
+    Label: r.s("Label") || name,
+    OnType: underscore(r.s("OnType")),
+    InstanceOptional: r.b("InstanceOptional"),
+    InFields: list(r.raw("InFields"), r.at("InFields"), (v, q) => {
+      const c = column(ctx, v, q);
+      return { Name: c.Name, ColumnName: c.ColumnName, ColumnType: c.ColumnType, IsNullable: c.IsNullable };
+    }),
+    OutFields: list(r.raw("OutFields"), r.at("OutFields"), (v, q) => outcome(ctx, v, q)),
+  };
+  if (r.has("Validations") && r.raw("Validations") !== null) def.Validations = list(r.raw("Validations"), r.at("Validations"), (v, q) => rule(ctx, v, q));
+  if (r.has("Conformations") && r.raw("Conformations") !== null) def.Conformations = list(r.raw("Conformations"), r.at("Conformations"), (v, q) => rule(ctx, v, q));
+  if (r.has("RequestSubjectRelations")) def.RequestSubjectRelations = list(r.raw("RequestSubjectRelations"), r.at("RequestSubjectRelations"), (v, q) => str(v, q));
+  if (r.has("Permission") && r.raw("Permission") !== null) def.Permission = perm(r.raw("Permission"), r.at("Permission"));
+  if (r.has("AccessGroups") && r.raw("AccessGroups") !== null) def.AccessGroups = list(r.raw("AccessGroups"), r.at("AccessGroups"), (v, q) => groupBinding(ctx, v, q));
+  return def;
+}
+
 const TOP_KEYS = [
   "Tables", "Relations", "Actions", "StateMachineDescriptions", "ExchangeContracts", "Tasks", "Streams",
   "Imports", "EnableGraphQL",
@@ -251,7 +300,7 @@ export function decodeSchema(value: unknown): { doc: SchemaDoc; warningPaths: { 
   const r = reader(fields(ctx, value, [], TOP_KEYS), []);
   doc.Tables = list(r.raw("Tables"), r.at("Tables"), (v, p) => table(ctx, v, p, doc.explicitKeys));
   doc.Relations = list(r.raw("Relations"), r.at("Relations"), (v, p) => relation(ctx, v, p));
-  doc.Actions = list(r.raw("Actions"), r.at("Actions"), (v) => v);
+  doc.Actions = list(r.raw("Actions"), r.at("Actions"), (v, p) => action(ctx, v, p));
   return { doc, warningPaths: ctx.warnings };
 }
 

@@ -1,6 +1,8 @@
 // Schema definitions as written in schema files (spec 10 section 2), after parsing and name normalisation.
 // Field names are Daptin's, so a stored `world.world_schema_json` of a Daptin instance reads the same way.
 
+import type { ActionDef } from "../actions/types.ts";
+
 export type RelationKind = "belongs_to" | "has_one" | "has_many" | "has_many_and_belongs_to_many";
 export const RELATION_KINDS: RelationKind[] = ["belongs_to", "has_one", "has_many", "has_many_and_belongs_to_many"];
 
@@ -84,7 +86,7 @@ export interface TableDef {
 export interface SchemaDoc {
   Tables: TableDef[];
   Relations: RelationDef[];
-  Actions: unknown[];
+  Actions: ActionDef[];
   /** Raw keys present per table, to tell "explicitly false" from "omitted" when merging (spec 10 section 7.2). */
   explicitKeys: Map<string, Set<string>>;
   warnings: string[];

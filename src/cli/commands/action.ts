@@ -1,0 +1,75 @@
+// `daptin action run TYPE NAME`: runs an action through the same engine as `POST /action/TYPE/NAME`.
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import type { Command } from "commander";
+import { Engine } from "../../engine/engine.ts";
+import { notFound } from "../../engine/errors.ts";
+import { SYSTEM, type Identity } from "../../engine/identity/identity.ts";
+import type { JsonValue } from "../../engine/schema/column-types/index.ts";
+import { addDbOptions, engineConfig, type DbOptions } from "../options.ts";
+import { chalk, printJson, UsageError } from "../output.ts";
+
+interface RunOptions extends DbOptions {
+  attr: string[];
+  file: string[];
+  as?: string;
+  json?: boolean;
+}
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+/** `k=v`; a value that parses as JSON (numbers, booleans, objects) is taken as that, else as text. */
+function pair(text: string, flag: string): [string, string] {
+  const i = text.indexOf("=");
+  if (i <= 0) throw new UsageError(`${flag} takes key=value, got "${text}"`);
+  return [text.slice(0, i), text.slice(i + 1)];
+}
+
+export function registerAction(program: Command): void {
+  const action = program.command("action").description("run actions (for provisioning scripts)");
+  addDbOptions(
+    action
+      .command("run")
+      .description("run an action on the database directly and print its response array")
+      .argument("<type>", "the table the action is on (e.g. user_account)")
+      .argument("<name>", "the action name (e.g. signup)")
+      .option("--attr <key=value>", "an input attribute (repeatable; JSON values such as 3 or true are typed)", collect, [])
+      .option("--file <key=path>", "a file input, sent as [{name, file: base64}] like a browser upload (repeatable)", collect, [])
+      .option("--as <email>", "run as this user (default: the system, which passes every gate)")
+      .option("--json", "print the response array as JSON"),
+  ).action(async (type: string, name: string, opts: RunOptions) => {
+    const attributes: Record<string, JsonValue> = {};
+    for (const a of opts.attr) {
+      const [k, v] = pair(a, "--attr");
+      try {
+        attributes[k] = JSON.parse(v) as JsonValue;
+      } catch {
+        attributes[k] = v;
+      }
+    }
+    for (const f of opts.file) {
+      const [k, path] = pair(f, "--file");
+      let content: Buffer;
+      try {
+        content = readFileSync(path);
+      } catch {
+        throw new UsageError(`--file ${k}: cannot read ${path}`);
+      }
+      attributes[k] = [{ name: basename(path), file: content.toString("base64") }];
+    }
+    const engine = Engine.open(engineConfig(opts)).engine;
+    try {
+      let who: Identity = SYSTEM;
+      if (opts.as) {
+        const user = engine.users.byEmail(opts.as);
+        if (!user) throw notFound("Unknown user", `there is no user with email ${opts.as}`);
+        who = user;
+      }
+      const responses = await engine.actions.run(who, type, name, attributes);
+      if (opts.json) printJson(responses);
+      else for (const r of responses) process.stdout.write(`${chalk.cyan(r.ResponseType)} ${JSON.stringify(r.Attributes)}\n`);
+    } finally {
+      engine.close();
+    }
+  });
+}

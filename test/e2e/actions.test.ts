@@ -1,0 +1,89 @@
+// The action engine: custom actions from a schema file, their outcomes, expressions, sandbox and transactions.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { api, FIXTURES, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+
+let s: TestServer;
+const run = (name: string, attributes: Record<string, unknown>) => api(s, "POST", `/action/ticket/${name}`, { attributes });
+const tickets = async () => (await api(s, "GET", "/api/ticket?page[size]=100&sort=created_at")).body.data.map((t: any) => t.attributes);
+
+beforeAll(async () => {
+  const dir = tempDir();
+  copyFileSync(join(FIXTURES, "schema_ticket.yaml"), join(dir, "schema_ticket.yaml"));
+  s = await startServer({ dir });
+});
+afterAll(async () => {
+  await s.stop();
+});
+
+describe("outcome chains", () => {
+  test("POST with a Reference, interpolation, JavaScript, Condition and SkipInResponse", async () => {
+    const r = await run("open_ticket", { title: "  printer on fire  ", urgent: true });
+    expect(r.status).toBe(200);
+    const [created, urgent] = r.body;
+    const [ticket] = (await tickets()).filter((t: any) => t.title === "printer on fire");
+    expect(ticket.priority).toBe(5);
+    expect(created).toEqual({ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: `Ticket ${ticket.reference_id} opened`, title: "Created", type: "success" } });
+    expect(urgent.Attributes.message).toBe("URGENT: PRINTER ON FIRE");
+    const calm = await run("open_ticket", { title: "paper jam", urgent: false });
+    expect(calm.body.length).toBe(1); // the Condition skipped the warning
+  });
+
+  test("validations answer 422 with the field and rule and write nothing", async () => {
+    const before = (await tickets()).length;
+    const r = await run("open_ticket", { title: "ab" });
+    expect(r.status).toBe(422);
+    expect(r.body[0].Attributes.message).toContain("title");
+    expect((await run("open_ticket", {})).status).toBe(422);
+    expect((await tickets()).length).toBe(before);
+  });
+
+  test("an instance action needs its subject and sees it as `$.`", async () => {
+    expect((await run("close_ticket", {})).status).toBe(400);
+    const [t] = (await tickets()).filter((x: any) => x.title === "paper jam");
+    const r = await run("close_ticket", { ticket_id: t.reference_id });
+    expect(r.status).toBe(200);
+    expect(r.body[r.body.length - 1].Attributes.message).toBe("Closed paper jam (was open)");
+    expect((await api(s, "GET", `/api/ticket/${t.reference_id}`)).body.data.attributes.status).toBe("closed");
+  });
+
+  test("GET outcomes read rows for later outcomes", async () => {
+    const r = await run("list_open", {});
+    expect(r.body).toEqual([{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: "1 open" } }]);
+  });
+
+  test("a failing outcome rolls back every write of the call", async () => {
+    const r = await run("fail_midway", {});
+    expect(r.status).toBe(422);
+    expect(r.body[0].ResponseType).toBe("client.notify");
+    expect((await tickets()).some((t: any) => t.title === "half written")).toBe(false);
+  });
+
+  test("JavaScript runs in a sandbox: no host objects, helpers only, and a time limit", async () => {
+    const probe = await run("sandbox_probe", {});
+    expect(probe.body[0].Attributes.message).toBe("undefined,undefined,undefined,undefined,aGk=,36");
+    const t = performance.now();
+    const spin = await run("spin", {});
+    expect(spin.status).toBe(400);
+    expect(spin.body[0].Attributes.message).toContain("ran longer than");
+    expect(performance.now() - t).toBeLessThan(3000);
+  });
+
+  test("unknown actions are 404s", async () => {
+    expect((await run("nope", {})).status).toBe(404);
+  });
+});
+
+describe("daptin action run", () => {
+  test("runs an action on the database and prints the response array", async () => {
+    const r = await runCli(["action", "run", "ticket", "open_ticket", "--attr", "title=from the cli", "--attr", "urgent=true", "--db", s.db, "--json"]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out[1].Attributes.message).toBe("URGENT: FROM THE CLI");
+    expect((await tickets()).some((t: any) => t.title === "from the cli")).toBe(true);
+    const bad = await runCli(["action", "run", "ticket", "open_ticket", "--attr", "title=x", "--db", s.db]);
+    expect(bad.code).toBe(2);
+    expect((await runCli(["action", "run", "ticket", "open_ticket", "--attr", "broken", "--db", s.db])).code).toBe(2);
+  });
+});
