@@ -468,7 +468,7 @@ describe("parseSchema: unknown keys are warnings with a line", () => {
   });
 
   test("known top-level keys other than Tables/Relations give no warning", () => {
-    const doc = parseSchema(`Tables: []\nActions:\n  - Name: do_it\nEnableGraphQL: true\n`, "x.yaml");
+    const doc = parseSchema(`Tables: []\nActions:\n  - Name: do_it\n    OnType: world\nEnableGraphQL: true\n`, "x.yaml");
     expect(doc.warnings).toEqual([]);
     expect(doc.Actions).toHaveLength(1);
   });
