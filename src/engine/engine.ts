@@ -19,12 +19,13 @@ import { mergeDocs, readSchemaFile, systemSchema } from "./schema/load.ts";
 import { mergeTable } from "./schema/merge.ts";
 import { Registry, RegistryError } from "./schema/registry.ts";
 import type { SchemaDoc, TableDef } from "./schema/types.ts";
-import { storedDefinitions } from "./schema/world.ts";
+import { storedDefinitions, worldSchemaJson } from "./schema/world.ts";
+import type { JsonValue } from "./schema/column-types/index.ts";
 import { BUILTIN_ACTIONS } from "./actions/builtin.ts";
 import type { ActionDef } from "./actions/types.ts";
 import { ActionRunner } from "./actions/runner.ts";
 import { syncActions } from "./actions/sync.ts";
-import { GUEST, type Identity } from "./identity/identity.ts";
+import { GUEST, SYSTEM, type Identity } from "./identity/identity.ts";
 import { Tokens } from "./identity/jwt.ts";
 import { Users } from "./identity/users.ts";
 
@@ -66,6 +67,8 @@ export class Engine {
   private listeners: ChangeListener[] = [];
   private generationValue = 0;
   private encryptionSecret: string | undefined;
+  /** The schema files this engine was opened with (`restart_daptin` re-reads them). */
+  private schemaFiles: string[] = [];
 
   private constructor(readonly db: SqlDb) {
     this.config = new ConfigStore(db);
@@ -90,6 +93,9 @@ export class Engine {
         tokens: { issue: (u) => this.tokensValue.issue(u), verify: (t) => this.tokensValue.verify(t) } as Tokens,
         registry: () => this.registryValue,
         lockedDown: () => this.refreshState(),
+        applySchema: (docs) => this.applySchema({ schemaDocs: docs }),
+        reload: () => this.applySchema({ schemaFiles: this.schemaFiles }),
+        schemaSnapshot: () => this.schemaSnapshot(),
       },
     );
   }
@@ -118,6 +124,7 @@ export class Engine {
     if (cfg.dbType !== "sqlite") throw schemaError("Unsupported database", `db type "${cfg.dbType}" is not supported yet (use sqlite)`);
     const db = openSqlite(cfg.db);
     const engine = new Engine(db);
+    engine.schemaFiles = opts.schemaFiles ?? [];
     try {
       const report = engine.applySchema(opts);
       return { engine, report };
@@ -196,6 +203,8 @@ export class Engine {
       this.config.set("schema.hash", this.schemaHash);
     });
     this.registryValue = registry;
+    this.db.forgetPrepared();
+    this.data.forgetCounts();
     this.refreshState();
     return { plan, world, warnings, applied: true, seeded };
   }
@@ -265,6 +274,15 @@ export class Engine {
       : this.db.get<{ r: Uint8Array }>(sql`SELECT reference_id AS r FROM world WHERE table_name = ${table.name}`);
     if (!ref) throw notFound("Not found", opts.action !== undefined ? `there is no action "${opts.action}" on ${table.name}` : `table ${table.name} has no world row`);
     return { table: opts.action !== undefined ? "action" : "world", id: bytesToUuid(ref.r)! };
+  }
+
+  /** Every table's stored definition, the relations and the actions: what `download_system_schema` hands out. */
+  schemaSnapshot(): Record<string, JsonValue> {
+    const tables = [...this.registryValue.tables.values()]
+      .filter((t) => !t.isJoin)
+      .map((t) => JSON.parse(worldSchemaJson(t, this.registryValue.relations.filter((r) => r.Subject === t.name))) as JsonValue);
+    const actions = this.actions.visible(SYSTEM).map((a) => a.action as unknown as JsonValue);
+    return { Tables: tables, Actions: actions };
   }
 
   onChange(listener: ChangeListener): void {

@@ -87,3 +87,54 @@ describe("daptin action run", () => {
     expect((await runCli(["action", "run", "ticket", "open_ticket", "--attr", "broken", "--db", s.db])).code).toBe(2);
   });
 });
+
+describe("schema actions and actions written through the API", () => {
+  const file = (name: string, text: string) => [{ name, file: `data:application/octet-stream;base64,${Buffer.from(text).toString("base64")}` }];
+
+  test("upload_system_schema applies a schema at once; download_system_schema hands it back", async () => {
+    expect((await api(s, "GET", "/api/gadget")).status).toBe(404);
+    const yaml = "Tables:\n  - TableName: gadget\n    Columns:\n      - {Name: label, ColumnType: label, DataType: varchar(50)}\n";
+    const up = await api(s, "POST", "/action/world/upload_system_schema", { attributes: { schema_file: file("schema_gadget.yaml", yaml) } });
+    expect(up.status).toBe(200);
+    expect(up.body[0].Attributes.message).toMatch(/changes? applied/);
+    const created = await api(s, "POST", "/api/gadget", { data: { type: "gadget", attributes: { label: "sprocket" } } });
+    expect(created.status).toBe(201);
+    const down = await api(s, "POST", "/action/world/download_system_schema", {});
+    const doc = JSON.parse(Buffer.from(down.body[0].Attributes.content, "base64").toString());
+    expect(doc.Tables.map((t: any) => t.TableName)).toContain("gadget");
+    expect(doc.Actions.map((a: any) => a.Name)).toContain("open_ticket");
+    const bad = await api(s, "POST", "/action/world/upload_system_schema", { attributes: { schema_file: file("schema_bad.yaml", "Tables:\n  - TableName: x\n") } });
+    expect(bad.status).toBe(422);
+    expect(bad.body[0].Attributes.message).toContain("schema_bad.yaml:2");
+  });
+
+  test("restart_daptin really reloads the start-up schema files", async () => {
+    const r = await api(s, "POST", "/action/world/restart_daptin", {});
+    expect(r.status).toBe(200);
+    expect((await run("open_ticket", { title: "after reload" })).status).toBe(200);
+  });
+
+  test("an action created through /api/action runs on the next call; get_action_schema downloads it", async () => {
+    const world = await api(s, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: "ticket" }]))}`);
+    const def = {
+      Name: "hello", Label: "Say hello", OnType: "ticket", InstanceOptional: true,
+      InFields: [{ Name: "who", ColumnType: "label" }],
+      OutFields: [{ Type: "client.notify", Method: "ACTIONRESPONSE", Attributes: { message: "Hello $who" } }],
+    };
+    const created = await api(s, "POST", "/api/action", {
+      data: { type: "action", attributes: { action_name: "hello", label: "Say hello", world_id: world.body.data[0].id, action_schema: JSON.stringify(def) } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.data.attributes).not.toHaveProperty("action_schema");
+    const hello = await run("hello", { who: "world" });
+    expect(hello.body).toEqual([{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: "Hello world" } }]);
+    const dl = await api(s, "POST", "/action/action/get_action_schema", { attributes: { action_id: created.body.data.id } });
+    expect(dl.status).toBe(200);
+    expect(dl.body[0].Attributes.name).toBe("hello.action.json");
+    expect(JSON.parse(Buffer.from(dl.body[0].Attributes.content, "base64").toString()).OutFields[0].Attributes.message).toBe("Hello $who");
+    const broken = await api(s, "POST", "/api/action", {
+      data: { type: "action", attributes: { action_name: "broken", label: "x", world_id: world.body.data[0].id, action_schema: "{\"Name\": \"broken\"}" } },
+    });
+    expect(broken.status).toBe(422);
+  });
+});

@@ -20,6 +20,34 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
     InFields: [],
     OutFields: [{ Type: "__become_admin", Method: "EXECUTE" }],
   },
+  {
+    Name: "download_system_schema", Label: "Download the schema", OnType: "world", InstanceOptional: true, InFields: [],
+    OutFields: [{ Type: "__download_cms_config", Method: "EXECUTE" }],
+  },
+  {
+    Name: "upload_system_schema", Label: "Upload a schema file (applied at once)", OnType: "world", InstanceOptional: true,
+    InFields: [field("schema_file", "file.json|yaml|yml")],
+    OutFields: [{ Type: "system_json_schema_update", Method: "EXECUTE" }],
+  },
+  {
+    Name: "restart_daptin", Label: "Reload the schema files", OnType: "world", InstanceOptional: true, InFields: [],
+    OutFields: [{ Type: "__restart", Method: "EXECUTE" }],
+  },
+  {
+    Name: "get_action_schema", Label: "Download an action's definition", OnType: "action", InstanceOptional: false, InFields: [],
+    OutFields: [
+      {
+        Type: "client.file.download",
+        Method: "ACTIONRESPONSE",
+        Attributes: {
+          content: "!btoa(ToJson(subject.action_schema))",
+          name: "!subject.action_name + '.action.json'",
+          contentType: "application/json",
+          message: "Downloading action schema",
+        },
+      },
+    ],
+  },
 ];
 
 /** After lock-down: owner and groups only, so only administrators run these until the admin opens them. */

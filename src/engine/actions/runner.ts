@@ -12,6 +12,7 @@ import { becomeAdmin } from "./performers/become-admin.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { signin } from "./performers/signin.ts";
 import { signup } from "./performers/signup.ts";
+import { downloadSchema, restart, uploadSchema } from "./performers/schema.ts";
 import { checkTags, conform } from "../data/rules.ts";
 import { validation } from "../errors.ts";
 import type { Context } from "./expressions.ts";
@@ -23,6 +24,9 @@ const PERFORMERS: Record<string, Performer> = {
   signup,
   "jwt.token": signin,
   __become_admin: becomeAdmin,
+  __download_cms_config: downloadSchema,
+  system_json_schema_update: uploadSchema,
+  __restart: restart,
 };
 
 export class ActionRunner {
@@ -80,7 +84,7 @@ export class ActionRunner {
       }
       // The subject as expressions see it: its attributes (never hashes or ciphertexts of secrets) and ids.
       const resource = this.ctx.data.readResource(table, subject.id);
-      ctx.subject = { ...resource.attributes, id: subject.id, reference_id: resource.id, __type: type };
+      ctx.subject = { ...this.ctx.data.hiddenDefinitions(table, subject.id), ...resource.attributes, id: subject.id, reference_id: resource.id, __type: type };
       ctx[`${type}_id`] = resource.id;
     } else if (!action.InstanceOptional) {
       throw badRequest("Missing subject", `${name} needs ${type}_id: the reference id of the ${type} to act on`);

@@ -10,6 +10,7 @@ import { readFilter } from "../permission/sql-filter.ts";
 import { type JsonValue, ValueError } from "../schema/column-types/index.ts";
 import type { ColumnInfo, Registry, TableInfo } from "../schema/registry.ts";
 import { SERVER_MANAGED } from "../schema/standard.ts";
+import { decodeSchema } from "../schema/parse.ts";
 import { isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
 import { compileList, type ListParams } from "./list.ts";
 import { conform, firstViolation } from "./rules.ts";
@@ -136,6 +137,16 @@ export class DataService {
     return toResource(table, cols, row);
   }
 
+  /** Columns hidden from the API that are definitions, not secrets (e.g. `action.action_schema`), for action subjects. */
+  hiddenDefinitions(table: TableInfo, rowId: number): Record<string, JsonValue> {
+    const cols = table.columns.filter((c) => c.ExcludeFromApi && !c.isStandard && !c.family.opaque && c.family.name !== "number");
+    if (cols.length === 0) return {};
+    const row = this.ctx.db
+      .prepare(`hidden:${table.name}`, () => sql`SELECT ${sql.join(cols.map((c) => sql.identifier(c.ColumnName)), sql`, `)} FROM ${sql.identifier(table.name)} WHERE id = ${sql.placeholder("id")}`)
+      .get<Record<string, unknown>>({ id: rowId });
+    return Object.fromEntries(cols.map((c) => [c.ColumnName, c.family.fromDb(row?.[c.ColumnName], c)]));
+  }
+
   /** Forgets cached totals: of one table (and what its sharing rows affect), or all of them. */
   forgetCounts(table?: string): void {
     if (table === undefined) {
@@ -220,7 +231,9 @@ export class DataService {
   private writable(table: TableInfo, name: string, mode: "create" | "update"): ColumnInfo | undefined {
     const c = table.column.get(name);
     if (!c || SERVER_MANAGED.has(name)) return undefined;
-    if (c.ExcludeFromApi) return undefined;
+    // Hidden columns are never read back; definitions such as `action.action_schema` may still be written,
+    // secrets (encrypted, hashed) may not.
+    if (c.ExcludeFromApi && (c.family.opaque || c.family.name === "number")) return undefined;
     if (mode === "create" && name === "permission") return undefined;
     if (mode === "create" && name === "user_account_id" && table.hasOwner) return undefined;
     return c;
@@ -241,6 +254,7 @@ export class DataService {
       const rule = table.def.Conformations?.find((r) => r.ColumnName === k);
       conformed[k] = rule ? conform(rule.Tags, raw) : raw;
     }
+    if (table.name === "action" && "action_schema" in conformed) conformed.action_schema = checkActionSchema(conformed.action_schema!);
     const broken = firstViolation(table.def.Validations, conformed);
     if (broken) throw validation("Validation failed", broken.message, { pointer: `/data/attributes/${broken.column}` });
     for (const [k, v] of Object.entries(conformed)) {
@@ -513,6 +527,24 @@ export class DataService {
       if (n > 0) out.push({ table: ref.table, column: ref.column, count: n });
     }
     return out;
+  }
+}
+
+/** An action definition written through `/api/action` must be one the engine can run (a 422 otherwise). */
+function checkActionSchema(value: JsonValue): JsonValue {
+  let parsed: unknown = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw validation("Validation failed", "action_schema must be a JSON action definition", { pointer: "/data/attributes/action_schema" });
+    }
+  }
+  try {
+    const [def] = decodeSchema({ Actions: [parsed] }).doc.Actions;
+    return JSON.stringify(def) as JsonValue;
+  } catch (e) {
+    throw validation("Validation failed", `action_schema: ${(e as Error).message}`, { pointer: "/data/attributes/action_schema" });
   }
 }
 

@@ -4,6 +4,15 @@ import type { SqlDb } from "../../db/dialect.ts";
 import type { Tokens } from "../../identity/jwt.ts";
 import type { Users } from "../../identity/users.ts";
 import type { Registry } from "../../schema/registry.ts";
+import type { SchemaDoc } from "../../schema/types.ts";
+import type { JsonValue } from "../../schema/column-types/index.ts";
+
+/** What applying a schema did (mirrors the engine's report; kept structural to avoid an import cycle). */
+export interface ApplyReport {
+  plan: { steps: unknown[] };
+  world: unknown[];
+  warnings: string[];
+}
 import type { ActionResponse, PerformerCall } from "../types.ts";
 
 export interface PerformerContext {
@@ -14,6 +23,12 @@ export interface PerformerContext {
   registry(): Registry;
   /** The instance left bootstrap mode: defaults and caches must follow at once. */
   lockedDown(): void;
+  /** Applies schema documents on top of the stored definitions, live (the registry is swapped on success). */
+  applySchema(docs: SchemaDoc[]): ApplyReport;
+  /** Re-reads the schema files the instance started with and applies them, live. */
+  reload(): ApplyReport;
+  /** The definitions in force: every table (its stored form), the relations and the actions. */
+  schemaSnapshot(): Record<string, JsonValue>;
 }
 
 /**
