@@ -1,6 +1,8 @@
 // Options shared by the commands that open a database, read from flags first, then DAPTIN_* variables.
 import type { Command } from "commander";
-import type { EngineConfig } from "../engine/engine.ts";
+import { Engine, type EngineConfig } from "../engine/engine.ts";
+import { notFound } from "../engine/errors.ts";
+import type { Identity } from "../engine/identity/identity.ts";
 import { UsageError } from "./output.ts";
 
 export interface DbOptions {
@@ -39,4 +41,22 @@ export function normaliseArgv(argv: string[]): string[] {
     if (!m || !aliases[m[1]!] || (arg.startsWith("--") && !m[1]!.includes("_"))) return arg;
     return `${aliases[m[1]!]}${m[2] ?? ""}`;
   });
+}
+
+/** Opens the engine on the command's database, runs `fn`, and always closes it. */
+export async function withEngine<T>(opts: DbOptions, fn: (engine: Engine) => T | Promise<T>): Promise<T> {
+  const engine = Engine.open(engineConfig(opts)).engine;
+  try {
+    return await fn(engine);
+  } finally {
+    engine.close();
+  }
+}
+
+/** The user with this email (a 404-kind error when there is none), or `fallback` when no email is given. */
+export function identityOf(engine: Engine, email: string | undefined, fallback: Identity): Identity {
+  if (email === undefined) return fallback;
+  const user = engine.users.byEmail(email);
+  if (!user) throw notFound("Unknown user", `there is no user with email ${email}`);
+  return user;
 }

@@ -50,7 +50,7 @@ async function route(engine: Engine, req: Request): Promise<Response> {
     return runAction(engine, who, req, url, parts[1]!, parts[2]!);
   }
   engine.syncWithDatabase();
-  const found = discovery(engine, await engine.identify(tokenOf(req, url)), req, url, path);
+  const found = discovery(engine, await engine.identify(tokenOf(req, url)), url, path);
   return found ?? routeNotFound(url.pathname);
 }
 

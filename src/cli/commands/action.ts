@@ -2,11 +2,9 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { Engine } from "../../engine/engine.ts";
-import { notFound } from "../../engine/errors.ts";
-import { SYSTEM, type Identity } from "../../engine/identity/identity.ts";
+import { SYSTEM } from "../../engine/identity/identity.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
-import { addDbOptions, engineConfig, type DbOptions } from "../options.ts";
+import { addDbOptions, type DbOptions, identityOf, withEngine } from "../options.ts";
 import { chalk, printJson, UsageError } from "../output.ts";
 
 interface RunOptions extends DbOptions {
@@ -57,19 +55,10 @@ export function registerAction(program: Command): void {
       }
       attributes[k] = [{ name: basename(path), file: content.toString("base64") }];
     }
-    const engine = Engine.open(engineConfig(opts)).engine;
-    try {
-      let who: Identity = SYSTEM;
-      if (opts.as) {
-        const user = engine.users.byEmail(opts.as);
-        if (!user) throw notFound("Unknown user", `there is no user with email ${opts.as}`);
-        who = user;
-      }
-      const responses = await engine.actions.run(who, type, name, attributes);
+    await withEngine(opts, async (engine) => {
+      const responses = await engine.actions.run(identityOf(engine, opts.as, SYSTEM), type, name, attributes);
       if (opts.json) printJson(responses);
       else for (const r of responses) process.stdout.write(`${chalk.cyan(r.ResponseType)} ${JSON.stringify(r.Attributes)}\n`);
-    } finally {
-      engine.close();
-    }
+    });
   });
 }

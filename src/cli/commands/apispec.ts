@@ -1,9 +1,8 @@
 // `daptin apispec`: the OpenAPI document of a database, as `GET /openapi.yaml` serves it to an administrator.
 import type { Command } from "commander";
 import { ApiSpecCache } from "../../apispec/cache.ts";
-import { Engine } from "../../engine/engine.ts";
 import { SYSTEM } from "../../engine/identity/identity.ts";
-import { addDbOptions, engineConfig, type DbOptions } from "../options.ts";
+import { addDbOptions, type DbOptions, withEngine } from "../options.ts";
 import { UsageError } from "../output.ts";
 
 interface ApiSpecOptions extends DbOptions {
@@ -21,13 +20,10 @@ export function registerApiSpec(program: Command): void {
   ).action((opts: ApiSpecOptions) => {
     const format = opts.format.toLowerCase();
     if (format !== "yaml" && format !== "json") throw new UsageError(`--format must be yaml or json, got "${opts.format}"`);
-    const engine = Engine.open(engineConfig(opts)).engine;
-    try {
+    return withEngine(opts, (engine) => {
       const cache = new ApiSpecCache(engine);
       const text = format === "json" ? cache.json(SYSTEM, opts.server) : cache.yaml(SYSTEM, opts.server);
       process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-    } finally {
-      engine.close();
-    }
+    });
   });
 }

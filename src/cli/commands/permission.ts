@@ -1,10 +1,8 @@
 // `daptin permission explain`: who may do what on a table (or a row), and which rule decided.
 import type { Command } from "commander";
-import { Engine } from "../../engine/engine.ts";
-import { notFound } from "../../engine/errors.ts";
-import { GUEST, SYSTEM, type Identity } from "../../engine/identity/identity.ts";
+import { GUEST, SYSTEM } from "../../engine/identity/identity.ts";
 import { describePermission, OPERATIONS, parsePermission, PermissionSyntaxError } from "../../engine/permission/bits.ts";
-import { addDbOptions, engineConfig, type DbOptions } from "../options.ts";
+import { addDbOptions, type DbOptions, identityOf, withEngine } from "../options.ts";
 import { chalk, printJson, UsageError } from "../output.ts";
 
 interface ExplainOptions extends DbOptions {
@@ -41,15 +39,12 @@ export function registerPermission(program: Command): void {
       if (e instanceof PermissionSyntaxError) throw new UsageError(`permission: ${e.message}`);
       throw e;
     }
-    const engine = Engine.open(engineConfig(opts)).engine;
-    try {
+    await withEngine(opts, async (engine) => {
       const target = engine.permissionTarget(opts.table, { row: opts.row, action: opts.action });
       await engine.data.update(SYSTEM, target.table, target.id, { attributes: { permission: value } });
       if (opts.json) printJson({ ...target, permission: value, symbolic: describePermission(value) });
       else process.stdout.write(`${target.table} ${target.id}: permission ${value} = ${JSON.stringify(describePermission(value))}\n`);
-    } finally {
-      engine.close();
-    }
+    });
   });
   addDbOptions(
     permission
@@ -59,15 +54,9 @@ export function registerPermission(program: Command): void {
       .option("--row <id>", "a row's reference id (default: the table itself)")
       .option("--as <email>", "the user to check (default: a guest)")
       .option("--json", "print the verdicts as JSON"),
-  ).action((opts: ExplainOptions) => {
-    const engine = Engine.open(engineConfig(opts)).engine;
-    try {
-      let who: Identity = GUEST;
-      if (opts.as) {
-        const user = engine.users.byEmail(opts.as);
-        if (!user) throw notFound("Unknown user", `there is no user with email ${opts.as}`);
-        who = user;
-      }
+  ).action((opts: ExplainOptions) =>
+    withEngine(opts, (engine) => {
+      const who = identityOf(engine, opts.as, GUEST);
       const report = engine.explain(who, opts.table, opts.row);
       if (opts.json) {
         printJson(report);
@@ -80,8 +69,6 @@ export function registerPermission(program: Command): void {
         const v = report.verdicts[op];
         process.stdout.write(`  ${v.allowed ? chalk.green("allow") : chalk.red("deny ")} ${op.padEnd(8)} ${v.reason}\n`);
       }
-    } finally {
-      engine.close();
-    }
-  });
+    }),
+  );
 }

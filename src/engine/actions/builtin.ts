@@ -1,5 +1,4 @@
 // The built-in actions that exist so far, stored in the `action` table like schema-defined ones.
-import { AUTHENTICATED_EXECUTE } from "../permission/bits.ts";
 import type { ActionDef } from "./types.ts";
 
 const field = (name: string, type: string, nullable = false) => ({ Name: name, ColumnName: name, ColumnType: type, IsNullable: nullable });
@@ -54,4 +53,3 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
 export const LOCKED_ACTION_PERMISSION = 2085120;
 /** `signin` stays open to guests after lock-down. */
 export const SIGNIN_PERMISSION = 561441;
-export { AUTHENTICATED_EXECUTE };

@@ -109,7 +109,7 @@ export class RelationService {
     for (const it of list) if (!isUuid(it.id)) throw badRequest("Invalid linkage", "each item needs the id (UUID) of a row to link", { pointer: "/data" });
     try {
       this.ctx.db.transaction(() => {
-        if (s.kind === "join") this.writeJoin(who, rel, s, parent.id, mode, list);
+        if (s.kind === "join") this.writeJoin(who, s, parent.id, mode, list);
         else this.writeChildren(who, rel, s.column, parent.id, mode, list);
         this.data.touch(table, parent.id);
       });
@@ -126,12 +126,12 @@ export class RelationService {
     for (const { name, items } of links) {
       const rel = this.relation(table, name);
       const s = rel.storage;
-      if (s.kind === "join") this.writeJoin(who, rel, s, rowId, "add", items);
+      if (s.kind === "join") this.writeJoin(who, s, rowId, "add", items);
       else if (s.kind === "fk_there") this.writeChildren(who, rel, s.column, rowId, "add", items);
     }
   }
 
-  private writeJoin(who: Identity, rel: RelationInfo, s: { table: string; selfColumn: string; otherColumn: string }, parentId: number, mode: "add" | "replace" | "remove", items: LinkItem[]): void {
+  private writeJoin(who: Identity, s: { table: string; selfColumn: string; otherColumn: string }, parentId: number, mode: "add" | "replace" | "remove", items: LinkItem[]): void {
     const join = this.data.table(s.table);
     const target = join.column.get(s.otherColumn)!;
     const ids = items.map((it) => ({ it, rowId: this.data.resolveRef(who, target, it.id)! }));

@@ -26,7 +26,7 @@ const REFERENCE_PAGE = `<!doctype html>
 </body></html>`;
 
 /** Answers a discovery route, or null when the path is not one. */
-export function discovery(engine: Engine, who: Identity, req: Request, url: URL, path: string): Response | null {
+export function discovery(engine: Engine, who: Identity, url: URL, path: string): Response | null {
   const full = url.searchParams.get("full");
   const spec = (format: "yaml" | "json") => {
     if (full !== null && full !== "0" && !who.isAdmin) throw forbidden("Forbidden", "?full=1 is for administrators");
