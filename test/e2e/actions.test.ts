@@ -138,3 +138,51 @@ describe("schema actions and actions written through the API", () => {
     expect(broken.status).toBe(422);
   });
 });
+
+describe("schema-changing actions", () => {
+  const file = (name: string, text: string) => [{ name, file: Buffer.from(text).toString("base64") }];
+  const worldId = async (table: string) =>
+    (await api(s, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: table }]))}`)).body.data[0]?.id;
+
+  test("rename_column and remove_column change the table, its indexes and its stored definition", async () => {
+    const yaml = [
+      "Tables:",
+      "  - TableName: widget",
+      "    Columns:",
+      "      - {Name: code, ColumnType: label, DataType: varchar(20), IsIndexed: true, IsNullable: true}",
+      "      - {Name: colour, ColumnType: label, DataType: varchar(20), IsNullable: true}",
+      "  - TableName: part",
+      "    Columns: [{Name: label, ColumnType: label, DataType: varchar(20)}]",
+      "Relations:",
+      "  - {Subject: part, Relation: belongs_to, Object: widget}",
+      "",
+    ].join("\n");
+    expect((await api(s, "POST", "/action/world/upload_system_schema", { attributes: { schema_file: file("w.yaml", yaml) } })).status).toBe(200);
+    const w = (await api(s, "POST", "/api/widget", { data: { type: "widget", attributes: { code: "W1", colour: "red" } } })).body.data.id;
+    const renamed = await api(s, "POST", "/action/world/rename_column", { attributes: { table_name: "widget", column_name: "colour", new_column_name: "color" } });
+    expect(renamed.status).toBe(200);
+    expect((await api(s, "GET", `/api/widget/${w}`)).body.data.attributes).toMatchObject({ color: "red", code: "W1" });
+    const removed = await api(s, "POST", "/action/world/remove_column", { attributes: { world_id: await worldId("widget"), column_name: "code" } });
+    expect(removed.status).toBe(200);
+    const after = (await api(s, "GET", `/api/widget/${w}`)).body.data.attributes;
+    expect(after).not.toHaveProperty("code");
+    expect(after.color).toBe("red");
+    const doc = await api(s, "POST", "/action/world/download_system_schema", {});
+    const widget = JSON.parse(Buffer.from(doc.body[0].Attributes.content, "base64").toString()).Tables.find((t: any) => t.TableName === "widget");
+    expect(widget.Columns.map((c: any) => c.ColumnName)).not.toContain("code");
+    expect((await api(s, "POST", "/action/world/remove_column", { attributes: { world_id: await worldId("widget"), column_name: "reference_id" } })).status).toBe(422);
+    expect((await api(s, "POST", "/action/world/rename_column", { attributes: { table_name: "widget", column_name: "color", new_column_name: "bad name!" } })).status).toBe(422);
+  });
+
+  test("remove_table is refused while another table points at it, then drops the table and its sharing rows", async () => {
+    const blocked = await api(s, "POST", "/action/world/remove_table", { attributes: { world_id: await worldId("widget") } });
+    expect(blocked.status).toBe(409);
+    expect(blocked.body[0].Attributes.message).toContain("part.widget_id");
+    expect((await api(s, "POST", "/action/world/remove_table", { attributes: { world_id: await worldId("part") } })).status).toBe(200);
+    const done = await api(s, "POST", "/action/world/remove_table", { attributes: { world_id: await worldId("widget") } });
+    expect(done.status).toBe(200);
+    expect((await api(s, "GET", "/api/widget")).status).toBe(404);
+    expect(await worldId("widget")).toBeUndefined();
+    expect(await worldId("widget_widget_id_has_usergroup_usergroup_id")).toBeUndefined();
+  });
+});

@@ -33,6 +33,20 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
     OutFields: [{ Type: "__restart", Method: "EXECUTE" }],
   },
   {
+    Name: "remove_column", Label: "Remove a column", OnType: "world", InstanceOptional: false,
+    InFields: [field("column_name", "label")],
+    OutFields: [{ Type: "world.column.delete", Method: "EXECUTE" }],
+  },
+  {
+    Name: "rename_column", Label: "Rename a column", OnType: "world", InstanceOptional: true,
+    InFields: [field("table_name", "label"), field("column_name", "label"), field("new_column_name", "label")],
+    OutFields: [{ Type: "world.column.rename", Method: "EXECUTE" }],
+  },
+  {
+    Name: "remove_table", Label: "Remove a table", OnType: "world", InstanceOptional: false, InFields: [],
+    OutFields: [{ Type: "world.delete", Method: "EXECUTE" }],
+  },
+  {
     Name: "get_action_schema", Label: "Download an action's definition", OnType: "action", InstanceOptional: false, InFields: [],
     OutFields: [
       {

@@ -12,7 +12,9 @@ import { becomeAdmin } from "./performers/become-admin.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { signin } from "./performers/signin.ts";
 import { signup } from "./performers/signup.ts";
-import { downloadSchema, restart, uploadSchema } from "./performers/schema.ts";
+import {
+  downloadSchema, removeColumnPerformer, removeTablePerformer, renameColumnPerformer, restart, uploadSchema,
+} from "./performers/schema.ts";
 import { checkTags, conform } from "../data/rules.ts";
 import { validation } from "../errors.ts";
 import type { Context } from "./expressions.ts";
@@ -27,6 +29,9 @@ const PERFORMERS: Record<string, Performer> = {
   __download_cms_config: downloadSchema,
   system_json_schema_update: uploadSchema,
   __restart: restart,
+  "world.column.delete": removeColumnPerformer,
+  "world.column.rename": renameColumnPerformer,
+  "world.delete": removeTablePerformer,
 };
 
 export class ActionRunner {

@@ -3,6 +3,7 @@
 import { DaptinError, validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import { parseSchema, SchemaParseError } from "../../schema/parse.ts";
+import { removeColumn, removeTable, renameColumn } from "../../schema/alter.ts";
 import { notify, redirect, type ActionResponse } from "../types.ts";
 import type { ApplyReport, Performer } from "./context.ts";
 
@@ -59,5 +60,59 @@ export const restart: Performer = {
   async: true,
   async run(_call, ctx) {
     return applied(ctx.reload(), "Schema reloaded");
+  },
+};
+
+/** The table an instance action on `world` acts on (its `world_id` subject), or `table_name`. */
+function tableOf(attributes: Record<string, JsonValue>, ctx: Parameters<Performer["run"]>[1]): string {
+  const ref = attributes.world_id;
+  if (typeof ref === "string" && ref !== "") {
+    const row = ctx.data.findRow(ctx.data.table("world"), ref);
+    if (row) {
+      const name = ctx.data.readResource(ctx.data.table("world"), row.id, ["table_name"]).attributes.table_name;
+      if (typeof name === "string") return name;
+    }
+  }
+  const name = attributes.table_name;
+  if (typeof name !== "string" || name === "") throw validation("Validation failed", "table_name is required", { pointer: "/attributes/table_name" });
+  return name;
+}
+
+const requiredText = (attributes: Record<string, JsonValue>, key: string): string => {
+  const v = attributes[key];
+  if (typeof v !== "string" || v.trim() === "") throw validation("Validation failed", `${key} is required`, { pointer: `/attributes/${key}` });
+  return v.trim();
+};
+
+export const removeColumnPerformer: Performer = {
+  async: true,
+  async run({ attributes }, ctx) {
+    const table = tableOf(attributes, ctx);
+    const column = requiredText(attributes, "column_name");
+    removeColumn(ctx.db, ctx.registry(), table, column);
+    ctx.applySchema([]);
+    return [notify("success", "Success", `Column ${table}.${column} deleted`)];
+  },
+};
+
+export const renameColumnPerformer: Performer = {
+  async: true,
+  async run({ attributes }, ctx) {
+    const table = tableOf(attributes, ctx);
+    const column = requiredText(attributes, "column_name");
+    const to = requiredText(attributes, "new_column_name");
+    renameColumn(ctx.db, ctx.registry(), table, column, to);
+    ctx.applySchema([]);
+    return [notify("success", "Success", `Column renamed: ${table}.${column} is now ${to}`)];
+  },
+};
+
+export const removeTablePerformer: Performer = {
+  async: true,
+  async run({ attributes }, ctx) {
+    const table = tableOf(attributes, ctx);
+    removeTable(ctx.db, ctx.registry(), table);
+    ctx.applySchema([]);
+    return [{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: "Table deleted", title: "Success", type: "message" } }];
   },
 };
