@@ -186,3 +186,21 @@ describe("schema-changing actions", () => {
     expect(await worldId("widget_widget_id_has_usergroup_usergroup_id")).toBeUndefined();
   });
 });
+
+describe("exports", () => {
+  test("export_data is for administrators; the CLI (the system) gets JSON and CSV downloads", async () => {
+    expect((await api(s, "POST", "/action/world/export_data", { attributes: { table_name: "ticket" } })).status).toBe(403);
+    const csv = await runCli(["action", "run", "world", "export_csv_data", "--attr", "table_name=ticket", "--db", s.db, "--json"]);
+    expect(csv.code).toBe(0);
+    const file = JSON.parse(csv.stdout)[0].Attributes;
+    expect(file.name).toBe("daptin_dump_ticket.csv");
+    const text = Buffer.from(file.content, "base64").toString();
+    const [header, ...lines] = text.trim().split("\r\n");
+    expect(header!.split(",")).toContain("title");
+    expect(lines.some((l) => l.includes("printer on fire"))).toBe(true);
+    const json = await runCli(["action", "run", "world", "export_data", "--attr", "table_name=ticket", "--attr", "columns=title,status", "--db", s.db, "--json"]);
+    const data = JSON.parse(Buffer.from(JSON.parse(json.stdout)[0].Attributes.content, "base64").toString());
+    expect(Object.keys(data.ticket[0]).sort()).toEqual(["status", "title"]);
+    expect(data.ticket.length).toBe(lines.length);
+  });
+});

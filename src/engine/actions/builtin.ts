@@ -47,6 +47,17 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
     OutFields: [{ Type: "world.delete", Method: "EXECUTE" }],
   },
   {
+    // Administrators only (permission 0), as in Daptin.
+    Name: "export_data", Label: "Export a table", OnType: "world", InstanceOptional: true, Permission: 0,
+    InFields: [field("table_name", "label"), field("format", "label", true), field("columns", "json", true), field("include_headers", "truefalse", true)],
+    OutFields: [{ Type: "__data_export", Method: "EXECUTE" }],
+  },
+  {
+    Name: "export_csv_data", Label: "Export a table as CSV", OnType: "world", InstanceOptional: true, Permission: 0,
+    InFields: [field("table_name", "label")],
+    OutFields: [{ Type: "__csv_data_export", Method: "EXECUTE" }],
+  },
+  {
     Name: "get_action_schema", Label: "Download an action's definition", OnType: "action", InstanceOptional: false, InFields: [],
     OutFields: [
       {

@@ -12,6 +12,7 @@ import { becomeAdmin } from "./performers/become-admin.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { signin } from "./performers/signin.ts";
 import { signup } from "./performers/signup.ts";
+import { exportCsvData, exportData } from "./performers/export.ts";
 import {
   downloadSchema, removeColumnPerformer, removeTablePerformer, renameColumnPerformer, restart, uploadSchema,
 } from "./performers/schema.ts";
@@ -32,6 +33,8 @@ const PERFORMERS: Record<string, Performer> = {
   "world.column.delete": removeColumnPerformer,
   "world.column.rename": renameColumnPerformer,
   "world.delete": removeTablePerformer,
+  __data_export: exportData,
+  __csv_data_export: exportCsvData,
 };
 
 export class ActionRunner {
