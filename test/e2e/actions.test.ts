@@ -204,3 +204,20 @@ describe("exports", () => {
     expect(data.ticket.length).toBe(lines.length);
   });
 });
+
+describe("generate_random_data", () => {
+  test("fills a table with typed fake rows in one call; bad counts are 422", async () => {
+    const before = (await api(s, "GET", "/api/ticket?page[size]=1")).body.links.total;
+    const r = await api(s, "POST", "/action/world/generate_random_data", { attributes: { table_name: "ticket", count: 25 } });
+    expect(r.status).toBe(200);
+    expect(r.body[0].Attributes.message).toBe("Generated 25 rows in ticket");
+    const after = await api(s, "GET", "/api/ticket?page[size]=100&sort=-created_at");
+    expect(after.body.links.total).toBe(before + 25);
+    const row = after.body.data[0].attributes;
+    expect(typeof row.title).toBe("string");
+    expect(typeof row.priority).toBe("number");
+    for (const count of [0, -1, "many", 1_000_000]) {
+      expect((await api(s, "POST", "/action/world/generate_random_data", { attributes: { table_name: "ticket", count } })).status).toBe(422);
+    }
+  });
+});

@@ -47,6 +47,12 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
     OutFields: [{ Type: "world.delete", Method: "EXECUTE" }],
   },
   {
+    Name: "generate_random_data", Label: "Generate random rows", OnType: "world", InstanceOptional: true,
+    InFields: [field("table_name", "label"), field("count", "measurement")],
+    Validations: [{ ColumnName: "count", Tags: "gt=0" }],
+    OutFields: [{ Type: "generate.random.data", Method: "EXECUTE" }],
+  },
+  {
     // Administrators only (permission 0), as in Daptin.
     Name: "export_data", Label: "Export a table", OnType: "world", InstanceOptional: true, Permission: 0,
     InFields: [field("table_name", "label"), field("format", "label", true), field("columns", "json", true), field("include_headers", "truefalse", true)],

@@ -13,6 +13,7 @@ import type { Performer, PerformerContext } from "./performers/context.ts";
 import { signin } from "./performers/signin.ts";
 import { signup } from "./performers/signup.ts";
 import { exportCsvData, exportData } from "./performers/export.ts";
+import { generateRandomData } from "./performers/random-data.ts";
 import {
   downloadSchema, removeColumnPerformer, removeTablePerformer, renameColumnPerformer, restart, uploadSchema,
 } from "./performers/schema.ts";
@@ -35,6 +36,7 @@ const PERFORMERS: Record<string, Performer> = {
   "world.delete": removeTablePerformer,
   __data_export: exportData,
   __csv_data_export: exportCsvData,
+  "generate.random.data": generateRandomData,
 };
 
 export class ActionRunner {
