@@ -221,3 +221,27 @@ describe("generate_random_data", () => {
     }
   });
 });
+
+describe("import_data", () => {
+  const file = (name: string, text: string) => [{ name, file: Buffer.from(text).toString("base64") }];
+  const total = async () => (await api(s, "GET", "/api/ticket?page[size]=1")).body.links.total as number;
+
+  test("CSV and JSON rows go through the normal write path, all or nothing", async () => {
+    const start = await total();
+    const csv = "title,priority,status\nImported one,3,open\n\"Comma, inside\",4,closed\n";
+    const r = await api(s, "POST", "/action/world/import_data", { attributes: { table_name: "ticket", dump_file: file("t.csv", csv) } });
+    expect(r.status).toBe(200);
+    expect(r.body[0].Attributes.rows_imported).toBe(2);
+    expect(await total()).toBe(start + 2);
+    const found = await api(s, "GET", `/api/ticket?query=${encodeURIComponent(JSON.stringify([{ column: "title", operator: "is", value: "Comma, inside" }]))}`);
+    expect(found.body.data[0].attributes).toMatchObject({ priority: 4, status: "closed" });
+    const json = JSON.stringify({ ticket: [{ title: "From JSON", priority: 1, reference_id: "ignored", created_at: "2000-01-01" }] });
+    expect((await api(s, "POST", "/action/world/import_data", { attributes: { table_name: "ticket", dump_file: file("t.json", json) } })).status).toBe(200);
+    expect(await total()).toBe(start + 3);
+    const bad = "title,priority\ngood row,1\nbad row,lots\n";
+    const failed = await api(s, "POST", "/action/world/import_data", { attributes: { table_name: "ticket", dump_file: file("bad.csv", bad) } });
+    expect(failed.status).toBe(422);
+    expect(failed.body[0].Attributes.message).toContain("bad.csv row 2");
+    expect(await total()).toBe(start + 3);
+  });
+});

@@ -53,6 +53,11 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
     OutFields: [{ Type: "generate.random.data", Method: "EXECUTE" }],
   },
   {
+    Name: "import_data", Label: "Import rows from JSON or CSV files", OnType: "world", InstanceOptional: true,
+    InFields: [field("dump_file", "file.json|csv"), field("table_name", "label", true), field("truncate_before_insert", "truefalse", true)],
+    OutFields: [{ Type: "__data_import", Method: "EXECUTE" }],
+  },
+  {
     // Administrators only (permission 0), as in Daptin.
     Name: "export_data", Label: "Export a table", OnType: "world", InstanceOptional: true, Permission: 0,
     InFields: [field("table_name", "label"), field("format", "label", true), field("columns", "json", true), field("include_headers", "truefalse", true)],

@@ -14,6 +14,7 @@ import { signin } from "./performers/signin.ts";
 import { signup } from "./performers/signup.ts";
 import { exportCsvData, exportData } from "./performers/export.ts";
 import { generateRandomData } from "./performers/random-data.ts";
+import { importData } from "./performers/import.ts";
 import {
   downloadSchema, removeColumnPerformer, removeTablePerformer, renameColumnPerformer, restart, uploadSchema,
 } from "./performers/schema.ts";
@@ -37,6 +38,7 @@ const PERFORMERS: Record<string, Performer> = {
   __data_export: exportData,
   __csv_data_export: exportCsvData,
   "generate.random.data": generateRandomData,
+  __data_import: importData,
 };
 
 export class ActionRunner {
