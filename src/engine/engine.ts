@@ -28,6 +28,8 @@ import { syncActions } from "./actions/sync.ts";
 import { GUEST, SYSTEM, type Identity } from "./identity/identity.ts";
 import { Tokens } from "./identity/jwt.ts";
 import { Users } from "./identity/users.ts";
+import { Otp } from "./identity/otp.ts";
+import { LogMailSender, type MailSender, mailSenderFor } from "./mail/sender.ts";
 
 export interface EngineConfig {
   dbType: "sqlite";
@@ -67,6 +69,7 @@ export class Engine {
   private listeners: ChangeListener[] = [];
   private generationValue = 0;
   private encryptionSecret: string | undefined;
+  private mailSender: MailSender = new LogMailSender();
   /** The schema files this engine was opened with (`restart_daptin` re-reads them). */
   private schemaFiles: string[] = [];
 
@@ -92,6 +95,8 @@ export class Engine {
         users: this.users,
         tokens: { issue: (u) => this.tokensValue.issue(u), verify: (t) => this.tokensValue.verify(t) } as Tokens,
         registry: () => this.registryValue,
+        otp: new Otp(db, this.data, this.users, () => this.encryptionSecret),
+        mail: { send: (m) => this.mailSender.send(m) },
         lockedDown: () => this.refreshState(),
         applySchema: (docs) => this.applySchema({ schemaDocs: docs }),
         reload: () => this.applySchema({ schemaFiles: this.schemaFiles }),
@@ -227,6 +232,7 @@ export class Engine {
     this.tablePermissions.invalidate();
     this.users.invalidate();
     this.encryptionSecret = this.config.get("encryption.secret");
+    this.mailSender = mailSenderFor(this.config.get("mail.smtp.url"));
     this.tokensValue = new Tokens({
       secret: this.config.get("jwt.secret")!,
       issuer: this.config.get("jwt.token.issuer")!,

@@ -9,6 +9,7 @@ export type ErrorKind =
   | "method_not_allowed"
   | "conflict" // version mismatch, unique violation, id mismatch, dependants
   | "validation" // well-formed input that breaks a rule of the schema
+  | "rate_limited" // too many attempts
   | "schema" // a schema file or a schema change that cannot be applied
   | "internal";
 

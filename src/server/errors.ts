@@ -9,6 +9,7 @@ export const STATUS: Record<ErrorKind, number> = {
   method_not_allowed: 405,
   conflict: 409,
   validation: 422,
+  rate_limited: 429,
   schema: 422,
   internal: 500,
 };

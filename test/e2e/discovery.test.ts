@@ -78,15 +78,19 @@ describe("the OpenAPI document", () => {
     expect(signup.properties.password.format).toBe("password");
   });
 
-  test("daptin apispec prints the administrator's document; a guest's is the same minus admin-only actions", async () => {
+  test("daptin apispec prints the administrator's document; a guest's is the same minus what guests may not run", async () => {
     for (const format of ["json", "yaml"]) {
       const r = await runCli(["apispec", "--format", format, "--db", s.db]);
       expect(r.code).toBe(0);
       const doc = format === "json" ? JSON.parse(r.stdout) : Bun.YAML.parse(r.stdout);
       const served = JSON.parse((await fetchText("/openapi.json")).text);
-      // Before lock-down a guest may use everything except the administrators-only actions (exports).
-      const adminOnly = Object.keys(doc.paths).filter((p) => !(p in served.paths));
-      expect(adminOnly.sort()).toEqual(["/action/world/export_csv_data", "/action/world/export_data"]);
+      // Before lock-down a guest may use everything except the administrators-only exports and the actions for
+      // signed-in users only (one-time passwords).
+      const notForGuests = Object.keys(doc.paths).filter((p) => !(p in served.paths));
+      expect(notForGuests.sort()).toEqual([
+        "/action/user_account/verify_otp", "/action/user_otp_account/send_otp", "/action/user_otp_account/verify_mobile_number",
+        "/action/world/export_csv_data", "/action/world/export_data",
+      ]);
       for (const [path, item] of Object.entries(served.paths)) expect(doc.paths[path]).toEqual(item);
     }
     expect((await runCli(["apispec", "--format", "xml", "--db", s.db])).code).toBe(2);

@@ -1,4 +1,5 @@
 // The built-in actions that exist so far, stored in the `action` table like schema-defined ones.
+import { AUTHENTICATED_EXECUTE } from "../permission/bits.ts";
 import type { ActionDef } from "./types.ts";
 
 const field = (name: string, type: string, nullable = false) => ({ Name: name, ColumnName: name, ColumnType: type, IsNullable: nullable });
@@ -18,6 +19,37 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
     Name: "become_an_administrator", Label: "Become administrator of this instance", OnType: "world", InstanceOptional: true,
     InFields: [],
     OutFields: [{ Type: "__become_admin", Method: "EXECUTE" }],
+  },
+  {
+    Name: "reset-password", Label: "Reset password: mail a code", OnType: "user_account", InstanceOptional: true,
+    InFields: [field("email", "email")],
+    OutFields: [{ Type: "password.reset.begin", Method: "EXECUTE" }],
+  },
+  {
+    Name: "reset-password-verify", Label: "Reset password: use the code", OnType: "user_account", InstanceOptional: true,
+    InFields: [field("email", "email"), field("otp", "value"), field("password", "password", true)],
+    OutFields: [{ Type: "password.reset.verify", Method: "EXECUTE" }],
+  },
+  {
+    Name: "register_otp", Label: "Enrol for one-time passwords", OnType: "user_account", InstanceOptional: false,
+    InFields: [field("mobile_number", "label", true)],
+    OutFields: [{ Type: "otp.generate", Method: "EXECUTE", Attributes: { email: "$.email", mobile: "~mobile_number", purpose: "enrollment" } }],
+  },
+  {
+    Name: "verify_mobile_number", Label: "Confirm the one-time-password enrolment", OnType: "user_otp_account", InstanceOptional: true,
+    Permission: AUTHENTICATED_EXECUTE,
+    InFields: [field("email", "email"), field("mobile_number", "label", true), field("otp", "value")],
+    OutFields: [{ Type: "otp.login.verify", Method: "EXECUTE", Attributes: { email: "~email", mobile: "~mobile_number", otp: "~otp", purpose: "enrollment" } }],
+  },
+  {
+    Name: "send_otp", Label: "Send a one-time password", OnType: "user_otp_account", InstanceOptional: true, Permission: AUTHENTICATED_EXECUTE,
+    InFields: [field("email", "email"), field("mobile_number", "label", true)],
+    OutFields: [{ Type: "otp.generate", Method: "EXECUTE", Attributes: { email: "~email", mobile: "~mobile_number", purpose: "send" } }],
+  },
+  {
+    Name: "verify_otp", Label: "Sign in with a one-time password", OnType: "user_account", InstanceOptional: true, Permission: AUTHENTICATED_EXECUTE,
+    InFields: [field("email", "email"), field("mobile_number", "label", true), field("otp", "value")],
+    OutFields: [{ Type: "otp.login.verify", Method: "EXECUTE", Attributes: { email: "~email", mobile: "~mobile_number", otp: "~otp", purpose: "login" } }],
   },
   {
     Name: "download_system_schema", Label: "Download the schema", OnType: "world", InstanceOptional: true, InFields: [],

@@ -15,6 +15,7 @@ import { signup } from "./performers/signup.ts";
 import { exportCsvData, exportData } from "./performers/export.ts";
 import { generateRandomData } from "./performers/random-data.ts";
 import { importData } from "./performers/import.ts";
+import { otpGenerate, otpVerify, resetBegin, resetVerify } from "./performers/otp.ts";
 import {
   downloadSchema, removeColumnPerformer, removeTablePerformer, renameColumnPerformer, restart, uploadSchema,
 } from "./performers/schema.ts";
@@ -39,6 +40,10 @@ const PERFORMERS: Record<string, Performer> = {
   __csv_data_export: exportCsvData,
   "generate.random.data": generateRandomData,
   __data_import: importData,
+  "otp.generate": otpGenerate,
+  "otp.login.verify": otpVerify,
+  "password.reset.begin": resetBegin,
+  "password.reset.verify": resetVerify,
 };
 
 export class ActionRunner {

@@ -3,6 +3,8 @@ import type { DataService } from "../../data/crud.ts";
 import type { SqlDb } from "../../db/dialect.ts";
 import type { Tokens } from "../../identity/jwt.ts";
 import type { Users } from "../../identity/users.ts";
+import type { Otp } from "../../identity/otp.ts";
+import type { MailSender } from "../../mail/sender.ts";
 import type { Registry } from "../../schema/registry.ts";
 import type { SchemaDoc } from "../../schema/types.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
@@ -20,6 +22,8 @@ export interface PerformerContext {
   data: DataService;
   users: Users;
   tokens: Tokens;
+  otp: Otp;
+  mail: MailSender;
   registry(): Registry;
   /** The instance left bootstrap mode: defaults and caches must follow at once. */
   lockedDown(): void;

@@ -1,0 +1,73 @@
+// One-time passwords and password reset (spec 40 sections 4.2, 5.1). Codes go out through the mail sender (the
+// server log when no SMTP server is configured); they are never part of a response.
+import { randomBytes } from "node:crypto";
+import { validation } from "../../errors.ts";
+import { SYSTEM } from "../../identity/identity.ts";
+import type { OtpPurpose } from "../../identity/otp.ts";
+import { notify } from "../types.ts";
+import { text, type Performer } from "./context.ts";
+
+const PURPOSES: OtpPurpose[] = ["enrollment", "send", "login", "password_reset"];
+
+function purposeOf(v: unknown, fallback: OtpPurpose): OtpPurpose {
+  const p = text(v) as OtpPurpose;
+  return PURPOSES.includes(p) ? p : fallback;
+}
+
+/** `otp.generate`: a code for the account (creating its enrolment), mailed to the account's address. */
+export const otpGenerate: Performer = {
+  async: true,
+  async run({ who, attributes }, ctx) {
+    const { code, email } = ctx.db.transaction(() =>
+      ctx.otp.generate(who, { email: text(attributes.email) || undefined, mobile: text(attributes.mobile ?? attributes.mobile_number) || undefined, purpose: purposeOf(attributes.purpose, "send") }),
+    );
+    await ctx.mail.send({ to: email, subject: "Your one-time password", text: `Your verification code is: ${code}` });
+    return [];
+  },
+};
+
+/** `otp.login.verify`: checks a code; for `login` answers a session token. */
+export const otpVerify: Performer = {
+  async: true,
+  async run({ attributes }, ctx) {
+    const purpose = purposeOf(attributes.purpose, "login");
+    const user = ctx.otp.verify({
+      email: text(attributes.email) || undefined, mobile: text(attributes.mobile ?? attributes.mobile_number) || undefined,
+      otp: text(attributes.otp), purpose,
+    });
+    if (purpose !== "login") return [notify("success", "Success", "Verified")];
+    const me = ctx.users.byEmail(user.email!)!;
+    const token = await ctx.tokens.issue({ email: me.email!, name: me.name ?? "", referenceId: me.userRef!, authVersion: me.authVersion });
+    return [{ ResponseType: "client.store.set", Attributes: { key: "token", value: token } }];
+  },
+};
+
+const SENT = "If the address belongs to an account, a verification code was sent to it";
+
+/** reset-password: mails a code to the account (the same answer whether or not the address is registered). */
+export const resetBegin: Performer = {
+  async: true,
+  async run({ attributes }, ctx) {
+    const email = text(attributes.email).trim().toLowerCase();
+    if (!email) throw validation("Validation failed", "email is required", { pointer: "/attributes/email" });
+    if (!ctx.users.byEmail(email)) return [notify("success", "Success", SENT)];
+    const { code } = ctx.db.transaction(() => ctx.otp.generate(SYSTEM, { email, purpose: "password_reset" }));
+    await ctx.mail.send({ to: email, subject: "Request for password reset", text: `Your verification code is: ${code}` });
+    return [notify("success", "Success", SENT)];
+  },
+};
+
+/** reset-password-verify: with the mailed code, sets the new `password` (or a random one, mailed). */
+export const resetVerify: Performer = {
+  async: true,
+  async run({ attributes }, ctx) {
+    const email = text(attributes.email).trim().toLowerCase();
+    const user = ctx.otp.verify({ email, otp: text(attributes.otp), purpose: "password_reset" });
+    const chosen = text(attributes.password);
+    if (chosen && chosen.length < 8) throw validation("Validation failed", "password: must be at least 8 characters", { pointer: "/attributes/password" });
+    const password = chosen || randomBytes(9).toString("base64url");
+    ctx.db.transaction(() => ctx.data.updateSync({ ...SYSTEM }, "user_account", user.userRef!, { attributes: { password } }));
+    if (!chosen) await ctx.mail.send({ to: email, subject: "Your new password", text: `Your new password is: ${password}` });
+    return [notify("success", "Success", chosen ? "Password changed; sign in with the new password" : "A new password was sent to your address")];
+  },
+};

@@ -1,0 +1,40 @@
+// Sending mail: SMTP through nodemailer when `_config` backend `mail.smtp.url` is set (smtp://user:pass@host:587),
+// otherwise a log sender that writes each message to the server log, so flows that mail a code stay testable.
+import nodemailer from "nodemailer";
+
+export interface MailMessage {
+  to: string;
+  from?: string;
+  subject: string;
+  text: string;
+}
+
+export interface MailSender {
+  send(message: MailMessage): Promise<void>;
+}
+
+export const DEFAULT_FROM = "no-reply@localhost";
+
+export class LogMailSender implements MailSender {
+  constructor(private readonly log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {}
+
+  async send(m: MailMessage): Promise<void> {
+    this.log(`MAIL to=${m.to} from=${m.from ?? DEFAULT_FROM} subject=${JSON.stringify(m.subject)} text=${JSON.stringify(m.text)}`);
+  }
+}
+
+export class SmtpMailSender implements MailSender {
+  private readonly transport: ReturnType<typeof nodemailer.createTransport>;
+
+  constructor(url: string) {
+    this.transport = nodemailer.createTransport(url);
+  }
+
+  async send(m: MailMessage): Promise<void> {
+    await this.transport.sendMail({ from: m.from ?? DEFAULT_FROM, to: m.to, subject: m.subject, text: m.text });
+  }
+}
+
+export function mailSenderFor(smtpUrl: string | undefined): MailSender {
+  return smtpUrl ? new SmtpMailSender(smtpUrl) : new LogMailSender();
+}
