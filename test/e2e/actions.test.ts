@@ -245,3 +245,40 @@ describe("import_data", () => {
     expect(await total()).toBe(start + 3);
   });
 });
+
+describe("tables from spreadsheets", () => {
+  const file = (name: string, bytes: Buffer | string) => [{ name, file: Buffer.from(bytes).toString("base64") }];
+
+  test("upload_csv_to_system_schema creates a typed table and imports the rows; add_missing_columns extends it", async () => {
+    const csv = "Name,Unit Price,In Stock,Added\napple,1.5,true,2024-01-02\npear,2,false,2024-02-03\n";
+    const refused = await api(s, "POST", "/action/world/upload_csv_to_system_schema", { attributes: { entity_name: "fruit", data_csv_file: file("f.csv", csv) } });
+    expect(refused.status).toBe(422);
+    const r = await api(s, "POST", "/action/world/upload_csv_to_system_schema", { attributes: { entity_name: "fruit", create_if_not_exists: true, data_csv_file: file("f.csv", csv) } });
+    expect(r.status).toBe(200);
+    expect(r.body[0].Attributes.rows_imported).toBe(2);
+    const rows = (await api(s, "GET", "/api/fruit?sort=name")).body.data.map((d: any) => d.attributes);
+    expect(rows[0]).toMatchObject({ name: "apple", unit_price: 1.5, in_stock: true, added: "2024-01-02T00:00:00.000Z" });
+    const more = "name,colour\ncherry,red\n";
+    expect((await api(s, "POST", "/action/world/upload_csv_to_system_schema", { attributes: { entity_name: "fruit", data_csv_file: file("g.csv", more) } })).status).toBe(422);
+    const grown = await api(s, "POST", "/action/world/upload_csv_to_system_schema", { attributes: { entity_name: "fruit", add_missing_columns: true, data_csv_file: file("g.csv", more) } });
+    expect(grown.status).toBe(200);
+    const cherry = (await api(s, "GET", "/api/fruit?filter=cherry")).body.data[0].attributes;
+    expect(cherry.colour).toBe("red");
+  });
+
+  test("upload_xls_to_system_schema and import_data read XLSX workbooks", async () => {
+    const ExcelJS = (await import("exceljs")).default;
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet("tools");
+    ws.addRow(["label", "weight"]);
+    ws.addRow(["hammer", 2]);
+    ws.addRow(["saw", 1]);
+    const xlsx = Buffer.from(await wb.xlsx.writeBuffer());
+    const r = await api(s, "POST", "/action/world/upload_xls_to_system_schema", { attributes: { entity_name: "tool", create_if_not_exists: true, data_xls_file: file("t.xlsx", xlsx) } });
+    expect(r.status).toBe(200);
+    expect((await api(s, "GET", "/api/tool?sort=label")).body.data.map((d: any) => [d.attributes.label, d.attributes.weight])).toEqual([["hammer", 2], ["saw", 1]]);
+    const again = await api(s, "POST", "/action/world/import_data", { attributes: { table_name: "tool", dump_file: file("t.xlsx", xlsx) } });
+    expect(again.body[0].Attributes.rows_imported).toBe(2);
+    expect((await api(s, "POST", "/action/world/import_data", { attributes: { table_name: "tool", dump_file: file("t.xlsx", "not a workbook") } })).status).toBe(422);
+  });
+});

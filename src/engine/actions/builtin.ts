@@ -86,8 +86,20 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
   },
   {
     Name: "import_data", Label: "Import rows from JSON or CSV files", OnType: "world", InstanceOptional: true,
-    InFields: [field("dump_file", "file.json|csv"), field("table_name", "label", true), field("truncate_before_insert", "truefalse", true)],
+    InFields: [field("dump_file", "file.json|csv|xlsx"), field("table_name", "label", true), field("truncate_before_insert", "truefalse", true)],
     OutFields: [{ Type: "__data_import", Method: "EXECUTE" }],
+  },
+  {
+    Name: "upload_csv_to_system_schema", Label: "Create or extend a table from a CSV file and import it", OnType: "world", InstanceOptional: true,
+    InFields: [field("data_csv_file", "file.csv"), field("entity_name", "label"), field("create_if_not_exists", "truefalse", true), field("add_missing_columns", "truefalse", true)],
+    Validations: [{ ColumnName: "entity_name", Tags: "required" }],
+    OutFields: [{ Type: "__upload_csv_file_to_entity", Method: "EXECUTE" }],
+  },
+  {
+    Name: "upload_xls_to_system_schema", Label: "Create or extend a table from an XLSX file and import it", OnType: "world", InstanceOptional: true,
+    InFields: [field("data_xls_file", "file.xls|xlsx"), field("entity_name", "label"), field("create_if_not_exists", "truefalse", true), field("add_missing_columns", "truefalse", true)],
+    Validations: [{ ColumnName: "entity_name", Tags: "required" }],
+    OutFields: [{ Type: "__upload_xlsx_file_to_entity", Method: "EXECUTE" }],
   },
   {
     // Administrators only (permission 0), as in Daptin.

@@ -14,7 +14,7 @@ import { signin } from "./performers/signin.ts";
 import { signup } from "./performers/signup.ts";
 import { exportCsvData, exportData } from "./performers/export.ts";
 import { generateRandomData } from "./performers/random-data.ts";
-import { importData } from "./performers/import.ts";
+import { importData, uploadCsvToSchema, uploadXlsToSchema } from "./performers/import.ts";
 import { otpGenerate, otpVerify, resetBegin, resetVerify } from "./performers/otp.ts";
 import {
   downloadSchema, removeColumnPerformer, removeTablePerformer, renameColumnPerformer, restart, uploadSchema,
@@ -40,6 +40,8 @@ const PERFORMERS: Record<string, Performer> = {
   __csv_data_export: exportCsvData,
   "generate.random.data": generateRandomData,
   __data_import: importData,
+  __upload_csv_file_to_entity: uploadCsvToSchema,
+  __upload_xlsx_file_to_entity: uploadXlsToSchema,
   "otp.generate": otpGenerate,
   "otp.login.verify": otpVerify,
   "password.reset.begin": resetBegin,

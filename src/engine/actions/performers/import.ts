@@ -1,34 +1,52 @@
-// import_data: rows from uploaded JSON or CSV files into a table, through the normal write path (conversion,
-// validation, ownership), all-or-nothing per call.
-import { parse as parseCsv } from "csv-parse/sync";
+// import_data: rows from uploaded JSON, CSV or XLSX files into a table, through the normal write path
+// (conversion, validation, ownership), all-or-nothing per call. upload_csv/xls_to_system_schema: the same, after
+// creating the table (or adding columns) from the types the values show.
 import { sql } from "drizzle-orm";
 import { DaptinError, validation } from "../../errors.ts";
+import type { Identity } from "../../identity/identity.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
-import type { Performer } from "./context.ts";
-import { filesOf } from "./schema.ts";
+import { underscore } from "../../schema/names.ts";
+import type { SchemaDoc, TableDef } from "../../schema/types.ts";
+import type { ActionResponse } from "../types.ts";
+import { text, type Performer, type PerformerContext } from "./context.ts";
+import { inferColumns, normaliseKeys, rowsOf, uploadedFiles } from "./tabular.ts";
 
-function rowsOf(name: string, text: string, table: string): Record<string, JsonValue>[] {
-  if (name.toLowerCase().endsWith(".csv")) {
-    try {
-      return parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, JsonValue>[];
-    } catch (e) {
-      throw validation("Invalid file", `${name}: ${(e as Error).message}`, { pointer: "/attributes/dump_file" });
+/** Server-set fields of an export (ids, timestamps, owner) are not imported. */
+const SERVER_SET = new Set(["reference_id", "created_at", "updated_at", "version", "permission", "__type", "user_account_id", "id"]);
+
+function insertAll(ctx: PerformerContext, who: Identity, table: string, batches: { file: string; rows: Record<string, JsonValue>[] }[], truncate: boolean): number {
+  const author = { ...who, isAdmin: true };
+  let count = 0;
+  ctx.db.transaction(() => {
+    if (truncate) ctx.db.run(sql`DELETE FROM ${sql.identifier(table)}`);
+    for (const { file, rows } of batches) {
+      for (const [i, row] of rows.entries()) {
+        const attrs = Object.fromEntries(Object.entries(row).filter(([k]) => !SERVER_SET.has(k)));
+        try {
+          ctx.data.createSync(author, table, { attributes: attrs });
+        } catch (e) {
+          if (e instanceof DaptinError) throw new DaptinError(e.kind, e.title, { detail: `${file} row ${i + 1}: ${e.detail ?? e.title}` });
+          throw e;
+        }
+        count++;
+      }
     }
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw validation("Invalid file", `${name}: not JSON (${(e as Error).message})`, { pointer: "/attributes/dump_file" });
-  }
-  // `[rows]`, or `{table: [rows]}` as export_data writes it.
-  const rows = Array.isArray(doc) ? doc : (doc as Record<string, unknown> | null)?.[table];
-  if (!Array.isArray(rows)) throw validation("Invalid file", `${name}: expected a list of rows or {"${table}": [rows]}`, { pointer: "/attributes/dump_file" });
-  return rows as Record<string, JsonValue>[];
+  });
+  ctx.data.forgetCounts(truncate ? undefined : table);
+  return count;
 }
 
+const imported = (count: number, table: string, ms: number): ActionResponse => ({
+  ResponseType: "client.notify",
+  Attributes: {
+    __type: "client.notify", message: `Import completed in ${ms} ms: ${count} rows into ${table}`, title: "Success", type: "success",
+    rows_imported: count, successful_tables: [table], failed_tables: [],
+  },
+});
+
 export const importData: Performer = {
-  run({ who, attributes }, ctx) {
+  async: true,
+  async run({ who, attributes }, ctx) {
     const started = performance.now();
     let tableName = attributes.table_name;
     const worldRef = attributes.world_id;
@@ -38,33 +56,48 @@ export const importData: Performer = {
     }
     if (typeof tableName !== "string" || tableName === "") throw validation("Validation failed", "table_name is required", { pointer: "/attributes/table_name" });
     const table = ctx.data.table(tableName);
-    const files = filesOf(attributes.dump_file, "dump_file");
-    if (attributes.truncate_before_insert === true || attributes.truncate_before_insert === "true") {
-      ctx.db.run(sql`DELETE FROM ${sql.identifier(table.name)}`);
-    }
-    const author = { ...who, isAdmin: true };
-    let count = 0;
-    for (const f of files) {
-      for (const [i, row] of rowsOf(f.name, f.text, table.name).entries()) {
-        // Server-set fields of an export (ids, timestamps, owner) are not imported.
-        const { reference_id: _r, created_at: _c, updated_at: _u, version: _v, permission: _p, __type: _t, user_account_id: _o, ...attrs } = row;
-        try {
-          ctx.data.createSync(author, table.name, { attributes: attrs });
-        } catch (e) {
-          if (e instanceof DaptinError) throw new DaptinError(e.kind, e.title, { detail: `${f.name} row ${i + 1}: ${e.detail ?? e.title}` });
-          throw e;
-        }
-        count++;
-      }
-    }
-    ctx.data.forgetCounts(table.name);
-    const ms = Math.round(performance.now() - started);
-    return [{
-      ResponseType: "client.notify",
-      Attributes: {
-        __type: "client.notify", message: `Import completed in ${ms} ms: ${count} rows into ${table.name}`, title: "Success", type: "success",
-        rows_imported: count, successful_tables: [table.name], failed_tables: [],
-      },
-    }];
+    const batches = [];
+    for (const f of uploadedFiles(attributes.dump_file, "dump_file")) batches.push({ file: f.name, rows: await rowsOf(f, table.name) });
+    const truncate = attributes.truncate_before_insert === true || attributes.truncate_before_insert === "true";
+    const count = insertAll(ctx, who, table.name, batches, truncate);
+    return [imported(count, table.name, Math.round(performance.now() - started))];
   },
 };
+
+/** upload_csv_to_system_schema / upload_xls_to_system_schema (the file field differs). */
+function uploadToSchema(field: string): Performer {
+  return {
+    async: true,
+    async run({ who, attributes }, ctx) {
+      const started = performance.now();
+      const entity = underscore(text(attributes.entity_name));
+      if (!entity) throw validation("Validation failed", "entity_name is required", { pointer: "/attributes/entity_name" });
+      const batches = [];
+      for (const f of uploadedFiles(attributes[field], field)) batches.push({ file: f.name, rows: (await rowsOf(f)).map(normaliseKeys) });
+      const all = batches.flatMap((b) => b.rows);
+      const existing = ctx.registry().get(entity);
+      const yes = (k: string) => attributes[k] === true || attributes[k] === "true";
+      const columns = inferColumns(all).filter((c) => !SERVER_SET.has(c.ColumnName));
+      const missing = existing ? columns.filter((c) => !existing.column.has(c.ColumnName)) : columns;
+      if (!existing && !yes("create_if_not_exists")) {
+        throw validation("Validation failed", `there is no table ${entity}; send create_if_not_exists: true to create it`, { pointer: "/attributes/create_if_not_exists" });
+      }
+      if (existing && missing.length && !yes("add_missing_columns")) {
+        throw validation("Validation failed", `${entity} has no column ${missing.map((c) => c.ColumnName).join(", ")}; send add_missing_columns: true to add them`);
+      }
+      if (!existing || missing.length) {
+        const def: TableDef = {
+          TableName: entity, Columns: missing, Relations: [], DefaultPermission: 0, Permission: 0, IsHidden: false, IsJoinTable: false,
+          IsTopLevel: true, IsStateTrackingEnabled: false, IsAuditEnabled: false, TranslationsEnabled: false, DefaultOrder: "", Icon: "", TableDescription: "",
+        };
+        const doc: SchemaDoc = { Tables: [def], Relations: [], Actions: [], explicitKeys: new Map(), warnings: [] };
+        ctx.applySchema([doc]);
+      }
+      const count = insertAll(ctx, who, entity, batches, false);
+      return [imported(count, entity, Math.round(performance.now() - started))];
+    },
+  };
+}
+
+export const uploadCsvToSchema = uploadToSchema("data_csv_file");
+export const uploadXlsToSchema = uploadToSchema("data_xls_file");

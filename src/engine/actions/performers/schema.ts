@@ -6,6 +6,7 @@ import { parseSchema, SchemaParseError } from "../../schema/parse.ts";
 import { removeColumn, removeTable, renameColumn } from "../../schema/alter.ts";
 import { notify, redirect, type ActionResponse } from "../types.ts";
 import type { ApplyReport, Performer } from "./context.ts";
+import { uploadedFiles } from "./tabular.ts";
 
 const download = (content: string, name: string, contentType: string, message: string): ActionResponse => ({
   ResponseType: "client.file.download",
@@ -18,19 +19,6 @@ export const downloadSchema: Performer = {
   },
 };
 
-/** A browser-style file input: `[{name, file | contents}]`, base64 with an optional data-URL prefix. */
-export function filesOf(value: JsonValue | undefined, field: string): { name: string; text: string }[] {
-  const list = Array.isArray(value) ? value : value && typeof value === "object" ? [value] : [];
-  if (list.length === 0) throw validation("Validation failed", `${field}: no files uploaded`, { pointer: `/attributes/${field}` });
-  return list.map((item, i) => {
-    const f = item as Record<string, JsonValue>;
-    const raw = String(f.file ?? f.contents ?? "");
-    const name = String(f.name ?? `file${i}.json`);
-    const b64 = raw.includes(",") ? raw.slice(raw.indexOf(",") + 1) : raw;
-    return { name, text: Buffer.from(b64, "base64").toString("utf8") };
-  });
-}
-
 const applied = (report: ApplyReport, what: string): ActionResponse[] => {
   const n = report.plan.steps.length + report.world.length;
   return [notify("success", "Success", `${what}: ${n} change${n === 1 ? "" : "s"} applied, no restart needed`), redirect("/", 5000)];
@@ -39,9 +27,9 @@ const applied = (report: ApplyReport, what: string): ActionResponse[] => {
 export const uploadSchema: Performer = {
   async: true,
   async run({ attributes }, ctx) {
-    const docs = filesOf(attributes.schema_file ?? attributes.json_schema, "schema_file").map((f) => {
+    const docs = uploadedFiles(attributes.schema_file ?? attributes.json_schema, "schema_file").map((f) => {
       try {
-        return parseSchema(f.text, f.name.toLowerCase().endsWith(".json") ? f.name : f.name.replace(/(\.ya?ml)?$/i, ".yaml"));
+        return parseSchema(f.bytes.toString("utf8"), f.name.toLowerCase().endsWith(".json") ? f.name : f.name.replace(/(\.ya?ml)?$/i, ".yaml"));
       } catch (e) {
         if (e instanceof SchemaParseError) throw validation("Invalid schema", e.message, { pointer: "/attributes/schema_file" });
         throw e;

@@ -1,0 +1,101 @@
+// Rows from uploaded files: CSV (csv-parse), XLSX (exceljs), JSON; and column types inferred from the values.
+import { parse as parseCsv } from "csv-parse/sync";
+import ExcelJS from "exceljs";
+import { validation } from "../../errors.ts";
+import type { JsonValue } from "../../schema/column-types/index.ts";
+import { underscore } from "../../schema/names.ts";
+import type { ColumnDef } from "../../schema/types.ts";
+import { columnDef } from "../../schema/standard.ts";
+
+export interface UploadedFile {
+  name: string;
+  bytes: Buffer;
+}
+
+/** A browser-style file input: `[{name, file | contents}]`, base64 with an optional data-URL prefix. */
+export function uploadedFiles(value: JsonValue | undefined, field: string): UploadedFile[] {
+  const list = Array.isArray(value) ? value : value && typeof value === "object" ? [value] : [];
+  if (list.length === 0) throw validation("Validation failed", `${field}: no files uploaded`, { pointer: `/attributes/${field}` });
+  return list.map((item, i) => {
+    const f = item as Record<string, JsonValue>;
+    const raw = String(f.file ?? f.contents ?? "");
+    const b64 = raw.includes(",") ? raw.slice(raw.indexOf(",") + 1) : raw;
+    return { name: String(f.name ?? `file${i}`), bytes: Buffer.from(b64, "base64") };
+  });
+}
+
+const invalid = (name: string, why: string) => validation("Invalid file", `${name}: ${why}`, { pointer: "/attributes" });
+
+function cellValue(v: ExcelJS.CellValue): JsonValue {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === "object") {
+    if ("result" in v) return cellValue(v.result as ExcelJS.CellValue);
+    if ("text" in v) return String(v.text);
+    if ("richText" in v) return v.richText.map((r) => r.text).join("");
+    return JSON.stringify(v);
+  }
+  return v as JsonValue;
+}
+
+/** Rows of one file as objects keyed by the header row (CSV, XLSX) or as given (JSON `[rows]` / `{table: [rows]}`). */
+export async function rowsOf(file: UploadedFile, table?: string): Promise<Record<string, JsonValue>[]> {
+  const lower = file.name.toLowerCase();
+  if (lower.endsWith(".csv")) {
+    try {
+      return parseCsv(file.bytes.toString("utf8"), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, JsonValue>[];
+    } catch (e) {
+      throw invalid(file.name, (e as Error).message);
+    }
+  }
+  if (lower.endsWith(".xlsx") || lower.endsWith(".xls")) {
+    const wb = new ExcelJS.Workbook();
+    try {
+      await wb.xlsx.load(file.bytes as unknown as ArrayBuffer);
+    } catch (e) {
+      throw invalid(file.name, `not an XLSX workbook (${(e as Error).message})`);
+    }
+    const sheet = wb.worksheets[0];
+    if (!sheet) return [];
+    const grid: JsonValue[][] = [];
+    sheet.eachRow((r) => grid.push((r.values as ExcelJS.CellValue[]).slice(1).map(cellValue)));
+    const [header, ...body] = grid;
+    if (!header) return [];
+    const keys = header.map((h) => String(h ?? "").trim());
+    return body.map((r) => Object.fromEntries(keys.map((k, i) => [k, r[i] ?? null])));
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(file.bytes.toString("utf8"));
+  } catch (e) {
+    throw invalid(file.name, `not JSON (${(e as Error).message})`);
+  }
+  const rows = Array.isArray(doc) ? doc : table ? (doc as Record<string, unknown> | null)?.[table] : undefined;
+  if (!Array.isArray(rows)) throw invalid(file.name, `expected a list of rows${table ? ` or {"${table}": [rows]}` : ""}`);
+  return rows as Record<string, JsonValue>[];
+}
+
+const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Column definitions for the keys of `rows`, typed by what every non-empty value looks like. All nullable. */
+export function inferColumns(rows: Record<string, JsonValue>[]): ColumnDef[] {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => underscore(k) !== "");
+  return keys.map((key) => {
+    const values = rows.map((r) => r[key]).filter((v) => v !== null && v !== undefined && v !== "");
+    const texts = values.map((v) => String(v).trim());
+    const base = { ColumnName: underscore(key), Name: key, IsNullable: true };
+    if (values.length && texts.every((t) => /^(true|false)$/i.test(t))) return columnDef({ ...base, ColumnType: "truefalse", DataType: "bool" });
+    if (values.length && texts.every((t) => /^-?\d+$/.test(t))) return columnDef({ ...base, ColumnType: "measurement", DataType: "int(11)" });
+    if (values.length && texts.every((t) => /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(t))) return columnDef({ ...base, ColumnType: "float", DataType: "float" });
+    if (values.length && texts.every((t) => ISO.test(t))) return columnDef({ ...base, ColumnType: "datetime", DataType: "timestamp" });
+    const longest = Math.max(0, ...texts.map((t) => t.length));
+    return longest > 500
+      ? columnDef({ ...base, ColumnType: "content", DataType: "text" })
+      : columnDef({ ...base, ColumnType: "label", DataType: `varchar(${Math.max(100, Math.ceil(longest / 100) * 200)})` });
+  });
+}
+
+/** Row keys as column names (`Unit Price` -> `unit_price`). */
+export function normaliseKeys(row: Record<string, JsonValue>): Record<string, JsonValue> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [underscore(k), v]));
+}
