@@ -68,6 +68,12 @@ describe("outcome chains", () => {
     expect(spin.status).toBe(400);
     expect(spin.body[0].Attributes.message).toContain("ran longer than");
     expect(performance.now() - t).toBeLessThan(3000);
+    const escape = await run("escape", {});
+    expect(escape.body[0].Attributes.message).toBe("undefinedundefinedundefined");
+    const hog = await run("hog", {});
+    expect(hog.status).toBe(400);
+    // The server is unharmed.
+    expect((await api(s, "GET", "/api/ticket?page[size]=1")).status).toBe(200);
   });
 
   test("unknown actions are 404s", async () => {
