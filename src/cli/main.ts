@@ -1,6 +1,7 @@
 // The `daptin` command: commander program, one file per subcommand, all over one engine.
 import { Command, CommanderError } from "commander";
 import { registerAction } from "./commands/action.ts";
+import { registerTransfer } from "./commands/transfer.ts";
 import { registerApiSpec } from "./commands/apispec.ts";
 import { registerPermission } from "./commands/permission.ts";
 import { registerSchema } from "./commands/schema.ts";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerPermission(program);
   registerApiSpec(program);
   registerAction(program);
+  registerTransfer(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

@@ -47,3 +47,18 @@ export function reportError(e: unknown): number {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** A progress bar on standard error when it is a terminal (nothing otherwise, so pipes and logs stay clean). */
+export function progressBar(label: string): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (done < total && now - last < 100) return;
+    last = now;
+    const width = 30;
+    const filled = total > 0 ? Math.round((done / total) * width) : width;
+    process.stderr.write(`\r${label} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total}`);
+    if (done >= total) process.stderr.write("\n");
+  };
+}

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { SYSTEM } from "../../engine/identity/identity.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
 import { addDbOptions, type DbOptions, identityOf, withEngine } from "../options.ts";
-import { chalk, printJson, UsageError } from "../output.ts";
+import { chalk, printJson, progressBar, UsageError } from "../output.ts";
 
 interface RunOptions extends DbOptions {
   attr: string[];
@@ -56,7 +56,7 @@ export function registerAction(program: Command): void {
       attributes[k] = [{ name: basename(path), file: content.toString("base64") }];
     }
     await withEngine(opts, async (engine) => {
-      const responses = await engine.actions.run(identityOf(engine, opts.as, SYSTEM), type, name, attributes);
+      const responses = await engine.actions.run(identityOf(engine, opts.as, SYSTEM), type, name, attributes, progressBar(`${type}/${name}`));
       if (opts.json) printJson(responses);
       else for (const r of responses) process.stdout.write(`${chalk.cyan(r.ResponseType)} ${JSON.stringify(r.Attributes)}\n`);
     });

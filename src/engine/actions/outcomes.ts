@@ -8,12 +8,13 @@ import type { JsonValue } from "../schema/column-types/index.ts";
 import { type Context, conditionHolds, evaluate, EvaluationError } from "./expressions.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { ScriptError } from "./sandbox.ts";
-import type { ActionDef, ActionResponse, OutcomeDef } from "./types.ts";
+import type { ActionDef, ActionResponse, OutcomeDef, Progress } from "./types.ts";
 
 const CRUD = new Set(["POST", "GET", "GET_BY_ID", "PATCH", "DELETE"]);
 
 export interface ChainCall {
   who: Identity;
+  progress?: Progress;
   action: ActionDef;
   /** The request's attributes (performer outcomes without their own Attributes receive these). */
   attributes: Record<string, JsonValue>;
@@ -46,7 +47,7 @@ export class OutcomeChain {
           i++;
           continue;
         }
-        const responses = await performer.run({ who, action: call.action, attributes: input }, this.pctx);
+        const responses = await performer.run({ who, action: call.action, attributes: input, progress: call.progress }, this.pctx);
         this.record(o, { responses }, call.ctx, out);
         i++;
         continue;
@@ -141,7 +142,7 @@ export class OutcomeChain {
         const p = this.performers[o.Type];
         // An unknown performer is skipped, as in Daptin.
         if (!p || p.async) return { responses: [] };
-        const responses = p.run({ who, action: call.action, attributes: input }, this.pctx);
+        const responses = p.run({ who, action: call.action, attributes: input, progress: call.progress }, this.pctx);
         return { responses, result: responses.map((r) => r.Attributes) as unknown as JsonValue };
       }
     }

@@ -24,7 +24,7 @@ import { validation } from "../errors.ts";
 import type { Context } from "./expressions.ts";
 import { OutcomeChain } from "./outcomes.ts";
 import { loadSandbox } from "./sandbox.ts";
-import type { ActionDef, ActionResponse } from "./types.ts";
+import type { ActionDef, ActionResponse, Progress } from "./types.ts";
 
 const PERFORMERS: Record<string, Performer> = {
   signup,
@@ -85,7 +85,7 @@ export class ActionRunner {
     return this.ctx.data.allowedOnTable(who, "execute", table) && can(who, "execute", rowInstance(this.ctx.db, actionTable, row, this.ctx.registry()));
   }
 
-  async run(who: Identity, type: string, name: string, attributes: Record<string, JsonValue>): Promise<ActionResponse[]> {
+  async run(who: Identity, type: string, name: string, attributes: Record<string, JsonValue>, progress?: Progress): Promise<ActionResponse[]> {
     await loadSandbox();
     const table = this.ctx.registry().get(type);
     if (!table) throw notFound("Unknown table", `there is no table named "${type}"`);
@@ -115,7 +115,7 @@ export class ActionRunner {
       const me = this.ctx.data.readResource(this.ctx.registry().get("user_account")!, who.userId);
       ctx.user = { ...me.attributes, id: who.userId };
     }
-    return this.chain.run({ who, action, attributes: input, ctx });
+    return this.chain.run({ who, action, attributes: input, ctx, progress });
   }
 
   /** Action Validations (first failure is a 422 naming the field and rule), then Conformations. */

@@ -50,7 +50,11 @@ export interface PerformerCall {
   who: Identity;
   action: ActionDef;
   attributes: Record<string, JsonValue>;
+  /** Long-running performers (imports, random data) report how far they are (the CLI draws a progress bar). */
+  progress?: Progress;
 }
+
+export type Progress = (done: number, total: number) => void;
 
 export const notify = (type: "success" | "error" | "message", title: string, message: string): ActionResponse => ({
   ResponseType: "client.notify",

@@ -1,6 +1,7 @@
 // export_data / export_csv_data: a table's rows as a JSON or CSV download, read a page at a time.
 import { SYSTEM } from "../../identity/identity.ts";
 import { validation } from "../../errors.ts";
+import { csvCell } from "../../data/csv.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import type { ActionResponse } from "../types.ts";
 import type { Performer, PerformerContext } from "./context.ts";
@@ -15,10 +16,6 @@ function* rows(ctx: PerformerContext, table: string, fields?: string[]): Generat
   }
 }
 
-const csvCell = (v: JsonValue | undefined): string => {
-  const s = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 function exportTable(ctx: PerformerContext, attributes: Record<string, JsonValue>, forced?: "csv"): ActionResponse[] {
   const table = attributes.table_name;

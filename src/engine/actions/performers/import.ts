@@ -7,15 +7,19 @@ import type { Identity } from "../../identity/identity.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import { underscore } from "../../schema/names.ts";
 import type { SchemaDoc, TableDef } from "../../schema/types.ts";
-import type { ActionResponse } from "../types.ts";
+import { isUuid } from "../../data/ids.ts";
+import type { ActionResponse, Progress } from "../types.ts";
 import { text, type Performer, type PerformerContext } from "./context.ts";
 import { inferColumns, normaliseKeys, rowsOf, uploadedFiles } from "./tabular.ts";
 
 /** Server-set fields of an export (ids, timestamps, owner) are not imported. */
 const SERVER_SET = new Set(["reference_id", "created_at", "updated_at", "version", "permission", "__type", "user_account_id", "id"]);
 
-function insertAll(ctx: PerformerContext, who: Identity, table: string, batches: { file: string; rows: Record<string, JsonValue>[] }[], truncate: boolean): number {
+function insertAll(
+  ctx: PerformerContext, who: Identity, table: string, batches: { file: string; rows: Record<string, JsonValue>[] }[], truncate: boolean, progress?: Progress,
+): number {
   const author = { ...who, isAdmin: true };
+  const total = batches.reduce((n, b) => n + b.rows.length, 0);
   let count = 0;
   ctx.db.transaction(() => {
     if (truncate) ctx.db.run(sql`DELETE FROM ${sql.identifier(table)}`);
@@ -23,15 +27,18 @@ function insertAll(ctx: PerformerContext, who: Identity, table: string, batches:
       for (const [i, row] of rows.entries()) {
         const attrs = Object.fromEntries(Object.entries(row).filter(([k]) => !SERVER_SET.has(k)));
         try {
-          ctx.data.createSync(author, table, { attributes: attrs });
+          // An exported row keeps its id, so an export imported elsewhere is the same data.
+          ctx.data.createSync(author, table, { id: isUuid(row.reference_id) ? row.reference_id : undefined, attributes: attrs });
         } catch (e) {
           if (e instanceof DaptinError) throw new DaptinError(e.kind, e.title, { detail: `${file} row ${i + 1}: ${e.detail ?? e.title}` });
           throw e;
         }
         count++;
+        if (progress && count % 1000 === 0) progress(count, total);
       }
     }
   });
+  progress?.(count, total);
   ctx.data.forgetCounts(truncate ? undefined : table);
   return count;
 }
@@ -46,7 +53,7 @@ const imported = (count: number, table: string, ms: number): ActionResponse => (
 
 export const importData: Performer = {
   async: true,
-  async run({ who, attributes }, ctx) {
+  async run({ who, attributes, progress }, ctx) {
     const started = performance.now();
     let tableName = attributes.table_name;
     const worldRef = attributes.world_id;
@@ -59,7 +66,7 @@ export const importData: Performer = {
     const batches = [];
     for (const f of uploadedFiles(attributes.dump_file, "dump_file")) batches.push({ file: f.name, rows: await rowsOf(f, table.name) });
     const truncate = attributes.truncate_before_insert === true || attributes.truncate_before_insert === "true";
-    const count = insertAll(ctx, who, table.name, batches, truncate);
+    const count = insertAll(ctx, who, table.name, batches, truncate, progress);
     return [imported(count, table.name, Math.round(performance.now() - started))];
   },
 };
@@ -68,7 +75,7 @@ export const importData: Performer = {
 function uploadToSchema(field: string): Performer {
   return {
     async: true,
-    async run({ who, attributes }, ctx) {
+    async run({ who, attributes, progress }, ctx) {
       const started = performance.now();
       const entity = underscore(text(attributes.entity_name));
       if (!entity) throw validation("Validation failed", "entity_name is required", { pointer: "/attributes/entity_name" });
@@ -93,7 +100,7 @@ function uploadToSchema(field: string): Performer {
         const doc: SchemaDoc = { Tables: [def], Relations: [], Actions: [], explicitKeys: new Map(), warnings: [] };
         ctx.applySchema([doc]);
       }
-      const count = insertAll(ctx, who, entity, batches, false);
+      const count = insertAll(ctx, who, entity, batches, false, progress);
       return [imported(count, entity, Math.round(performance.now() - started))];
     },
   };

@@ -51,7 +51,7 @@ function targetIds(ctx: PerformerContext, target: TableInfo): string[] {
 }
 
 export const generateRandomData: Performer = {
-  run({ who, attributes }, ctx) {
+  run({ who, attributes, progress }, ctx) {
     const tableName = attributes.table_name;
     if (typeof tableName !== "string" || tableName === "") throw validation("Validation failed", "table_name is required", { pointer: "/attributes/table_name" });
     const count = Number(attributes.count);
@@ -77,7 +77,9 @@ export const generateRandomData: Performer = {
         if (v !== null) attrs[c.ColumnName] = v;
       }
       ctx.data.createSync(author, table.name, { attributes: attrs });
+      if (progress && (i + 1) % 500 === 0) progress(i + 1, count);
     }
+    progress?.(count, count);
     return [{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: `Generated ${count} rows in ${table.name}`, title: "Success", type: "success" } }];
   },
 };

@@ -1,0 +1,87 @@
+// `daptin export TABLE > file` and `daptin import TABLE FILE`: whole tables out and in, with progress on a terminal.
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import type { Command } from "commander";
+import { SYSTEM } from "../../engine/identity/identity.ts";
+import { csvCell } from "../../engine/data/csv.ts";
+import type { JsonValue } from "../../engine/schema/column-types/index.ts";
+import { addDbOptions, type DbOptions, withEngine } from "../options.ts";
+import { printJson, progressBar, UsageError } from "../output.ts";
+
+const PAGE = 1000;
+
+
+interface ExportOptions extends DbOptions {
+  format: string;
+  columns?: string;
+}
+
+interface ImportOptions extends DbOptions {
+  truncate?: boolean;
+  json?: boolean;
+}
+
+export function registerTransfer(program: Command): void {
+  addDbOptions(
+    program
+      .command("export")
+      .description("write every row of a table to standard output, a page at a time (JSON like export_data, or CSV)")
+      .argument("<table>", "table name")
+      .option("--format <format>", "json or csv", "json")
+      .option("--columns <list>", "only these columns (comma-separated)"),
+  ).action((table: string, opts: ExportOptions) => {
+    const format = opts.format.toLowerCase();
+    if (format !== "json" && format !== "csv") throw new UsageError(`--format must be json or csv, got "${opts.format}"`);
+    return withEngine(opts, (engine) => {
+      const info = engine.data.table(table);
+      const columns = opts.columns?.split(",").map((c) => c.trim()).filter(Boolean);
+      const header = columns ?? info.apiColumns.map((c) => c.ColumnName);
+      const first = engine.data.list(SYSTEM, table, { pageSize: "1", fields: columns?.join(",") });
+      const total = first.total;
+      const progress = progressBar(`export ${table}`);
+      const out = (s: string) => process.stdout.write(s);
+      if (format === "csv") out(`${header.map(csvCell).join(",")}\r\n`);
+      else out(`{${JSON.stringify(table)}: [`);
+      let done = 0;
+      for (let page = 1; ; page++) {
+        const r = engine.data.list(SYSTEM, table, { pageNumber: String(page), pageSize: String(PAGE), sort: "id", fields: columns?.join(",") });
+        for (const res of r.resources) {
+          const row = columns ? Object.fromEntries(header.map((h) => [h, res.attributes[h] ?? null])) : res.attributes;
+          if (format === "csv") out(`${header.map((h) => csvCell(row[h])).join(",")}\r\n`);
+          else out(`${done === 0 ? "\n" : ",\n"}${JSON.stringify(row)}`);
+          done++;
+        }
+        progress?.(done, total);
+        if (r.resources.length < PAGE) break;
+      }
+      if (format === "json") out("\n]}\n");
+    });
+  });
+
+  addDbOptions(
+    program
+      .command("import")
+      .description("insert the rows of a JSON, CSV or XLSX file into a table (all or nothing; ids in the file are kept)")
+      .argument("<table>", "table name")
+      .argument("<file>", "a .json (as `daptin export` writes it, or a list of rows), .csv or .xlsx file")
+      .option("--truncate", "empty the table first")
+      .option("--json", "print the response array as JSON"),
+  ).action((table: string, file: string, opts: ImportOptions) => {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      throw new UsageError(`${file}: no such file`);
+    }
+    return withEngine(opts, async (engine) => {
+      const attributes: Record<string, JsonValue> = {
+        table_name: table,
+        truncate_before_insert: Boolean(opts.truncate),
+        dump_file: [{ name: basename(file), file: bytes.toString("base64") }],
+      };
+      const responses = await engine.actions.run(SYSTEM, "world", "import_data", attributes, progressBar(`import ${table}`));
+      if (opts.json) printJson(responses);
+      else process.stdout.write(`${String(responses[0]?.Attributes?.message ?? "done")}\n`);
+    });
+  });
+}
