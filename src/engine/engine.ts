@@ -67,6 +67,7 @@ export class Engine {
   private adminExists = false;
   private schemaHash = "";
   private listeners: ChangeListener[] = [];
+  private topicListeners: ((topic: string, payload: Record<string, JsonValue>) => void)[] = [];
   private generationValue = 0;
   private encryptionSecret: string | undefined;
   private mailSender: MailSender = new LogMailSender();
@@ -101,6 +102,9 @@ export class Engine {
         applySchema: (docs) => this.applySchema({ schemaDocs: docs }),
         reload: () => this.applySchema({ schemaFiles: this.schemaFiles }),
         schemaSnapshot: () => this.schemaSnapshot(),
+        publish: (topic, payload) => {
+          for (const l of this.topicListeners) l(topic, payload);
+        },
       },
     );
   }
@@ -293,6 +297,11 @@ export class Engine {
 
   onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Messages published to topics (publish_to_topic); the realtime endpoint subscribes here. */
+  onTopic(listener: (topic: string, payload: Record<string, JsonValue>) => void): void {
+    this.topicListeners.push(listener);
   }
 
   close(): void {

@@ -68,6 +68,11 @@ describe("outcome chains", () => {
     expect(spin.status).toBe(400);
     expect(spin.body[0].Attributes.message).toContain("ran longer than");
     expect(performance.now() - t).toBeLessThan(3000);
+    const digests = await run("digests", {});
+    const [sha, hmac, round] = digests.body[0].Attributes.message.split(",");
+    expect(sha).toBe(new Bun.CryptoHasher("sha256").update("abc").digest("hex"));
+    expect(hmac).toBe(new Bun.CryptoHasher("sha256", "key").update("data").digest("hex"));
+    expect(round).toBe("héllo");
     const escape = await run("escape", {});
     expect(escape.body[0].Attributes.message).toBe("undefinedundefinedundefined");
     const hog = await run("hog", {});

@@ -113,6 +113,11 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
     OutFields: [{ Type: "__csv_data_export", Method: "EXECUTE" }],
   },
   {
+    Name: "publish_to_topic", Label: "Publish a message to a topic", OnType: "world", InstanceOptional: true,
+    InFields: [field("topicName", "label"), field("message", "content")],
+    OutFields: [{ Type: "__publish_to_topic", Method: "EXECUTE" }],
+  },
+  {
     Name: "get_action_schema", Label: "Download an action's definition", OnType: "action", InstanceOptional: false, InFields: [],
     OutFields: [
       {

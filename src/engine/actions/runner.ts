@@ -16,6 +16,7 @@ import { exportCsvData, exportData } from "./performers/export.ts";
 import { generateRandomData } from "./performers/random-data.ts";
 import { importData, uploadCsvToSchema, uploadXlsToSchema } from "./performers/import.ts";
 import { otpGenerate, otpVerify, resetBegin, resetVerify } from "./performers/otp.ts";
+import { publishToTopic } from "./performers/topic.ts";
 import {
   downloadSchema, removeColumnPerformer, removeTablePerformer, renameColumnPerformer, restart, uploadSchema,
 } from "./performers/schema.ts";
@@ -46,6 +47,7 @@ const PERFORMERS: Record<string, Performer> = {
   "otp.login.verify": otpVerify,
   "password.reset.begin": resetBegin,
   "password.reset.verify": resetVerify,
+  __publish_to_topic: publishToTopic,
 };
 
 export class ActionRunner {

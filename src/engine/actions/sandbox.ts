@@ -3,12 +3,29 @@
 // context goes in as JSON and the result comes out as JSON.
 import { newQuickJSWASMModuleFromVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
 import variant from "@jitl/quickjs-singlefile-mjs-release-sync";
+import { createHash, createHmac } from "node:crypto";
 import type { JsonValue } from "../schema/column-types/index.ts";
 
 export const JS_TIME_LIMIT_MS = 100;
 export const JS_MEMORY_LIMIT = 32 * 1024 * 1024;
 
 let module: QuickJSWASMModule | undefined;
+
+const digest = (alg: string) => (data: string) => createHash(alg).update(data).digest("hex");
+const mac = (alg: string) => (key: string, data: string) => createHmac(alg, key).update(data).digest("hex");
+const HOST_HELPERS: Record<string, (...args: string[]) => string> = {
+  SHA256Hash: digest("sha256"),
+  SHA512Hash: digest("sha512"),
+  MD5Hash: digest("md5"),
+  HMACSHA256: mac("sha256"),
+  HMACSHA512: mac("sha512"),
+  HexEncode: (s) => Buffer.from(s, "utf8").toString("hex"),
+  HexDecode: (s) => Buffer.from(s, "hex").toString("utf8"),
+  URLEncode: (s) => Buffer.from(s, "utf8").toString("base64url"),
+  URLDecode: (s) => Buffer.from(s, "base64url").toString("utf8"),
+  Base64Encode: (s) => Buffer.from(s, "utf8").toString("base64"),
+  Base64Decode: (s) => Buffer.from(s, "base64").toString("utf8"),
+};
 
 /** Loads the WebAssembly module once (about 60 ms); done at start so no request pays for it. */
 export async function loadSandbox(): Promise<void> {
@@ -61,6 +78,12 @@ export function runScript(code: string, context: Record<string, JsonValue>, uuid
     const uuidFn = vm.newFunction("uuid", () => vm.newString(uuid()));
     vm.setProp(vm.global, "uuid", uuidFn);
     uuidFn.dispose();
+    // Digests and MACs from the host's crypto: text in, hex text out; no other host capability crosses over.
+    for (const [name, fn] of Object.entries(HOST_HELPERS)) {
+      const h = vm.newFunction(name, (...args) => vm.newString(fn(...args.map((a) => String(vm.dump(a) ?? "")))));
+      vm.setProp(vm.global, name, h);
+      h.dispose();
+    }
     const names = Object.keys(context).filter((k) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k));
     const setup = `${PRELUDE}\nconst __ctx = ${JSON.stringify(context)};\n` +
       names.map((n) => `var ${n} = __ctx[${JSON.stringify(n)}];`).join("\n");

@@ -31,6 +31,8 @@ export interface PerformerContext {
   applySchema(docs: SchemaDoc[]): ApplyReport;
   /** Re-reads the schema files the instance started with and applies them, live. */
   reload(): ApplyReport;
+  /** Delivers a message to the topic's subscribers (in process; `/live` later). */
+  publish(topic: string, payload: Record<string, JsonValue>): void;
   /** The definitions in force: every table (its stored form), the relations and the actions. */
   schemaSnapshot(): Record<string, JsonValue>;
 }
