@@ -1,5 +1,6 @@
 // What a built-in performer may use. Performers check authorisation against the real caller themselves.
 import type { DataService } from "../../data/crud.ts";
+import { validation } from "../../errors.ts";
 import type { SqlDb } from "../../db/dialect.ts";
 import type { Tokens } from "../../identity/jwt.ts";
 import type { Users } from "../../identity/users.ts";
@@ -47,3 +48,17 @@ export type Performer =
   | { async: true; run(call: PerformerCall, ctx: PerformerContext): Promise<ActionResponse[]> };
 
 export const text = (v: unknown): string => (v === null || v === undefined ? "" : String(v));
+
+/** The table a `world` action acts on: its `world_id` subject, else the `table_name` attribute. */
+export function targetTable(attributes: Record<string, JsonValue>, ctx: PerformerContext): string {
+  const ref = attributes.world_id;
+  if (typeof ref === "string" && ref !== "") {
+    const world = ctx.data.table("world");
+    const row = ctx.data.findRow(world, ref);
+    const name = row ? ctx.data.readResource(world, row.id, ["table_name"]).attributes.table_name : undefined;
+    if (typeof name === "string") return name;
+  }
+  const name = attributes.table_name;
+  if (typeof name !== "string" || name === "") throw validation("Validation failed", "table_name is required", { pointer: "/attributes/table_name" });
+  return name;
+}

@@ -9,7 +9,7 @@ import { underscore } from "../../schema/names.ts";
 import type { SchemaDoc, TableDef } from "../../schema/types.ts";
 import { isUuid } from "../../data/ids.ts";
 import type { ActionResponse, Progress } from "../types.ts";
-import { text, type Performer, type PerformerContext } from "./context.ts";
+import { targetTable, text, type Performer, type PerformerContext } from "./context.ts";
 import { inferColumns, normaliseKeys, rowsOf, uploadedFiles } from "./tabular.ts";
 
 /** Server-set fields of an export (ids, timestamps, owner) are not imported. */
@@ -55,14 +55,7 @@ export const importData: Performer = {
   async: true,
   async run({ who, attributes, progress }, ctx) {
     const started = performance.now();
-    let tableName = attributes.table_name;
-    const worldRef = attributes.world_id;
-    if (typeof worldRef === "string" && worldRef) {
-      const row = ctx.data.findRow(ctx.data.table("world"), worldRef);
-      if (row) tableName = ctx.data.readResource(ctx.data.table("world"), row.id, ["table_name"]).attributes.table_name ?? tableName;
-    }
-    if (typeof tableName !== "string" || tableName === "") throw validation("Validation failed", "table_name is required", { pointer: "/attributes/table_name" });
-    const table = ctx.data.table(tableName);
+    const table = ctx.data.table(targetTable(attributes, ctx));
     const batches = [];
     for (const f of uploadedFiles(attributes.dump_file, "dump_file")) batches.push({ file: f.name, rows: await rowsOf(f, table.name) });
     const truncate = attributes.truncate_before_insert === true || attributes.truncate_before_insert === "true";

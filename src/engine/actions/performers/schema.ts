@@ -5,7 +5,7 @@ import type { JsonValue } from "../../schema/column-types/index.ts";
 import { parseSchema, SchemaParseError } from "../../schema/parse.ts";
 import { removeColumn, removeTable, renameColumn } from "../../schema/alter.ts";
 import { notify, redirect, type ActionResponse } from "../types.ts";
-import type { ApplyReport, Performer } from "./context.ts";
+import { type ApplyReport, type Performer, targetTable } from "./context.ts";
 import { uploadedFiles } from "./tabular.ts";
 
 const download = (content: string, name: string, contentType: string, message: string): ActionResponse => ({
@@ -51,21 +51,6 @@ export const restart: Performer = {
   },
 };
 
-/** The table an instance action on `world` acts on (its `world_id` subject), or `table_name`. */
-function tableOf(attributes: Record<string, JsonValue>, ctx: Parameters<Performer["run"]>[1]): string {
-  const ref = attributes.world_id;
-  if (typeof ref === "string" && ref !== "") {
-    const row = ctx.data.findRow(ctx.data.table("world"), ref);
-    if (row) {
-      const name = ctx.data.readResource(ctx.data.table("world"), row.id, ["table_name"]).attributes.table_name;
-      if (typeof name === "string") return name;
-    }
-  }
-  const name = attributes.table_name;
-  if (typeof name !== "string" || name === "") throw validation("Validation failed", "table_name is required", { pointer: "/attributes/table_name" });
-  return name;
-}
-
 const requiredText = (attributes: Record<string, JsonValue>, key: string): string => {
   const v = attributes[key];
   if (typeof v !== "string" || v.trim() === "") throw validation("Validation failed", `${key} is required`, { pointer: `/attributes/${key}` });
@@ -75,7 +60,7 @@ const requiredText = (attributes: Record<string, JsonValue>, key: string): strin
 export const removeColumnPerformer: Performer = {
   async: true,
   async run({ attributes }, ctx) {
-    const table = tableOf(attributes, ctx);
+    const table = targetTable(attributes, ctx);
     const column = requiredText(attributes, "column_name");
     removeColumn(ctx.db, ctx.registry(), table, column);
     ctx.applySchema([]);
@@ -86,7 +71,7 @@ export const removeColumnPerformer: Performer = {
 export const renameColumnPerformer: Performer = {
   async: true,
   async run({ attributes }, ctx) {
-    const table = tableOf(attributes, ctx);
+    const table = targetTable(attributes, ctx);
     const column = requiredText(attributes, "column_name");
     const to = requiredText(attributes, "new_column_name");
     renameColumn(ctx.db, ctx.registry(), table, column, to);
@@ -98,7 +83,7 @@ export const renameColumnPerformer: Performer = {
 export const removeTablePerformer: Performer = {
   async: true,
   async run({ attributes }, ctx) {
-    const table = tableOf(attributes, ctx);
+    const table = targetTable(attributes, ctx);
     removeTable(ctx.db, ctx.registry(), table);
     ctx.applySchema([]);
     return [{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: "Table deleted", title: "Success", type: "message" } }];
