@@ -62,6 +62,18 @@ const server = Bun.serve({
     const url = new URL(req.url);
     const parts = url.pathname.split("/").filter(Boolean);
     if (url.pathname === "/ping") return new Response("pong");
+    if (url.pathname === "/action/product/restock") {
+      // The same two writes as the daptin action, in one transaction.
+      const { attributes: a } = (await req.json()) as { attributes: Row };
+      const ref = Bun.randomUUIDv7();
+      const now = new Date().toISOString();
+      db.transaction(() => {
+        insert.run(a.name, 1, 0, a.category_id, bytes(ref), now, now);
+        update.run(2, now, bytes(ref));
+      })();
+      counts.clear();
+      return new Response(JSON.stringify([{ ResponseType: "product", Attributes: resource(byId.get(bytes(ref))!).attributes }]), { headers: { "Content-Type": "application/json" } });
+    }
     if (parts[0] !== "api" || parts[1] !== "product") return json({ errors: [{ status: "404" }] }, 404);
     if (parts.length === 2 && req.method === "GET") {
       const size = Number(url.searchParams.get("page[size]") ?? 10);
