@@ -104,7 +104,7 @@ export class ActionRunner {
         throw forbidden("Forbidden", `you may not run ${name} on this ${type}`);
       }
       // The subject as expressions see it: its attributes (never hashes or ciphertexts of secrets) and ids.
-      const resource = this.ctx.data.readResource(table, subject.id);
+      const resource = this.ctx.data.readResource(table, subject.id, undefined, false);
       ctx.subject = { ...this.ctx.data.hiddenDefinitions(table, subject.id), ...resource.attributes, id: subject.id, reference_id: resource.id, __type: type };
       ctx[`${type}_id`] = resource.id;
     } else if (!action.InstanceOptional) {
@@ -114,7 +114,7 @@ export class ActionRunner {
     for (const f of action.InFields ?? []) ctx[f.ColumnName || f.Name] = input[f.ColumnName || f.Name] ?? "";
     ctx.attributes = input;
     if (who.userId !== null) {
-      const me = this.ctx.data.readResource(this.ctx.registry().get("user_account")!, who.userId);
+      const me = this.ctx.data.readResource(this.ctx.registry().get("user_account")!, who.userId, undefined, false);
       ctx.user = { ...me.attributes, id: who.userId };
     }
     return this.chain.run({ who, action, attributes: input, ctx, progress });

@@ -1,8 +1,7 @@
 // JavaScript in action expressions (`!js`, `{{js}}`, `js:`) runs in QuickJS compiled to WebAssembly: no access to
 // the host (no Bun, no process, no environment, no secrets), a time limit and a memory limit per evaluation. The
 // context goes in as JSON and the result comes out as JSON.
-import { newQuickJSWASMModuleFromVariant, type QuickJSWASMModule } from "quickjs-emscripten-core";
-import variant from "@jitl/quickjs-singlefile-mjs-release-sync";
+import type { QuickJSWASMModule } from "quickjs-emscripten-core";
 import { createHash, createHmac } from "node:crypto";
 import type { JsonValue } from "../schema/column-types/index.ts";
 
@@ -29,6 +28,12 @@ const HOST_HELPERS: Record<string, (...args: string[]) => string> = {
 
 /** Loads the WebAssembly module once (about 60 ms); done at start so no request pays for it. */
 export async function loadSandbox(): Promise<void> {
+  if (module) return;
+  // Loaded on first use: a server that never runs an action does not pay for the interpreter's memory.
+  const [{ newQuickJSWASMModuleFromVariant }, { default: variant }] = await Promise.all([
+    import("quickjs-emscripten-core"),
+    import("@jitl/quickjs-singlefile-mjs-release-sync"),
+  ]);
   module ??= await newQuickJSWASMModuleFromVariant(variant);
 }
 

@@ -128,13 +128,13 @@ export class DataService {
   }
 
   /** Reads one row as a resource, with no permission check (callers have checked). */
-  readResource(table: TableInfo, internalId: number, fields?: string[]): Resource {
+  readResource(table: TableInfo, internalId: number, fields?: string[], withRelationships = true): Resource {
     const cols = selectedColumns(table, fields);
     const row = this.ctx.db
       .prepare(`read:${table.name}:${fields?.join(",") ?? "*"}`, () => sql`SELECT ${selectList(cols)} FROM ${sql.identifier(table.name)} t WHERE t.id = ${sql.placeholder("id")}`)
       .get<Record<string, unknown>>({ id: internalId });
     if (!row) throw notFound("Not found", `the ${table.name} was deleted meanwhile`);
-    return toResource(table, cols, row);
+    return toResource(table, cols, row, withRelationships);
   }
 
   /** Columns hidden from the API that are definitions, not secrets (e.g. `action.action_schema`), for action subjects. */
@@ -345,7 +345,7 @@ export class DataService {
 
   /** Create without awaiting (for action outcomes, which run inside one synchronous transaction). */
   createSync(who: Identity, tableName: string, input: WriteInput): Resource {
-    return this.finishCreate(who, this.prepareCreate(who, tableName, input, true));
+    return this.finishCreate(who, this.prepareCreate(who, tableName, input, true), false);
   }
 
   private prepareCreate(who: Identity, tableName: string, input: WriteInput, sync: boolean) {
@@ -372,7 +372,7 @@ export class DataService {
     return { table, values, refs, rels, refId };
   }
 
-  private finishCreate(who: Identity, p: ReturnType<DataService["prepareCreate"]>): Resource {
+  private finishCreate(who: Identity, p: ReturnType<DataService["prepareCreate"]>, withRelationships = true): Resource {
     const { table, values, refs, rels, refId } = p;
     let rowId = 0;
     try {
@@ -410,7 +410,7 @@ export class DataService {
       this.translateConstraint(table, e);
     }
     this.committed({ type: "create", table: table.name, id: refId });
-    return this.readResource(table, rowId);
+    return this.readResource(table, rowId, undefined, withRelationships);
   }
 
   private addDefaultGroups(table: TableInfo, rowId: number): void {
@@ -434,7 +434,7 @@ export class DataService {
 
   /** Update without awaiting (for action outcomes). */
   updateSync(who: Identity, tableName: string, id: string, input: WriteInput): Resource {
-    return this.finishUpdate(who, this.prepareUpdate(who, tableName, id, input, true));
+    return this.finishUpdate(who, this.prepareUpdate(who, tableName, id, input, true), false);
   }
 
   private prepareUpdate(who: Identity, tableName: string, id: string, input: WriteInput, sync: boolean) {
@@ -457,7 +457,7 @@ export class DataService {
     return { table, id, before, values, refs, rels };
   }
 
-  private finishUpdate(who: Identity, p: ReturnType<DataService["prepareUpdate"]>): Resource {
+  private finishUpdate(who: Identity, p: ReturnType<DataService["prepareUpdate"]>, withRelationships = true): Resource {
     const { table, id, before, values, refs, rels } = p;
     const current = this.ctx.db
       .prepare(`current:${table.name}`, () => sql`SELECT * FROM ${sql.identifier(table.name)} WHERE id = ${sql.placeholder("id")}`)
@@ -492,7 +492,7 @@ export class DataService {
       this.translateConstraint(table, e);
     }
     this.committed({ type: "update", table: table.name, id });
-    return this.readResource(table, before.id);
+    return this.readResource(table, before.id, undefined, withRelationships);
   }
 
   delete(who: Identity, tableName: string, id: string): void {

@@ -49,14 +49,15 @@ export function selectList(cols: ColumnInfo[]): SQL {
   return sql.join(parts, sql`, `);
 }
 
-export function toResource(table: TableInfo, cols: ColumnInfo[], row: Record<string, unknown>): Resource {
+/** `withRelationships: false` skips the relationship objects (action outcomes only use the attributes). */
+export function toResource(table: TableInfo, cols: ColumnInfo[], row: Record<string, unknown>, withRelationships = true): Resource {
   const attributes: Record<string, JsonValue> = { __type: table.name };
   for (const c of cols) {
     const v = row[c.ColumnName];
     attributes[c.ColumnName] = c.references || c.ColumnName === "reference_id" ? bytesToUuid(v) : c.family.fromDb(v, c);
   }
   const relationships: Record<string, Relationship> = {};
-  for (const rel of table.relations.values()) {
+  if (withRelationships) for (const rel of table.relations.values()) {
     if (rel.storage.kind === "fk_here") {
       const id = attributes[rel.storage.column];
       relationships[rel.name] =

@@ -1,6 +1,6 @@
 // Sending mail: SMTP through nodemailer when `_config` backend `mail.smtp.url` is set (smtp://user:pass@host:587),
 // otherwise a log sender that writes each message to the server log, so flows that mail a code stay testable.
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 
 export interface MailMessage {
   to: string;
@@ -24,13 +24,13 @@ export class LogMailSender implements MailSender {
 }
 
 export class SmtpMailSender implements MailSender {
-  private readonly transport: ReturnType<typeof nodemailer.createTransport>;
+  private transport: Transporter | undefined;
 
-  constructor(url: string) {
-    this.transport = nodemailer.createTransport(url);
-  }
+  constructor(private readonly url: string) {}
 
   async send(m: MailMessage): Promise<void> {
+    // nodemailer is loaded on the first mail, not at start.
+    this.transport ??= (await import("nodemailer")).default.createTransport(this.url);
     await this.transport.sendMail({ from: m.from ?? DEFAULT_FROM, to: m.to, subject: m.subject, text: m.text });
   }
 }

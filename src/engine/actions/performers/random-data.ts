@@ -1,6 +1,6 @@
 // generate_random_data: `count` rows of realistic fake values (faker) for a table, owned by the caller, in one
 // transaction. Relation columns point at random existing rows of their target table.
-import { faker } from "@faker-js/faker/locale/en";
+import type { Faker } from "@faker-js/faker";
 import { sql } from "drizzle-orm";
 import { bytesToUuid } from "../../data/ids.ts";
 import { validation } from "../../errors.ts";
@@ -12,7 +12,7 @@ import type { Performer, PerformerContext } from "./context.ts";
 export const MAX_RANDOM_ROWS = 100_000;
 
 /** A fake value that fits the column's type (and its enum options). */
-function fake(c: ColumnInfo): JsonValue {
+function fake(faker: Faker, c: ColumnInfo): JsonValue {
   const type = c.ColumnType.toLowerCase();
   const size = /\((\d+)/.exec(c.DataType)?.[1];
   const fit = (s: string) => (size ? s.slice(0, Number(size)) : s);
@@ -51,7 +51,10 @@ function targetIds(ctx: PerformerContext, target: TableInfo): string[] {
 }
 
 export const generateRandomData: Performer = {
-  run({ who, attributes, progress }, ctx) {
+  async: true,
+  async run({ who, attributes, progress }, ctx) {
+    // faker is large: loaded on first use, not at start.
+    const { faker } = await import("@faker-js/faker/locale/en");
     const tableName = attributes.table_name;
     if (typeof tableName !== "string" || tableName === "") throw validation("Validation failed", "table_name is required", { pointer: "/attributes/table_name" });
     const count = Number(attributes.count);
@@ -64,21 +67,24 @@ export const generateRandomData: Performer = {
     for (const c of columns) if (c.references) pools.set(c.ColumnName, targetIds(ctx, ctx.data.table(c.references.table)));
     // Rows belong to the caller; the action's gates decided who may run this.
     const author = { ...who, isAdmin: true };
-    for (let i = 0; i < count; i++) {
-      const attrs: Record<string, JsonValue> = {};
-      for (const c of columns) {
-        if (c.references) {
-          const pool = pools.get(c.ColumnName)!;
-          if (pool.length) attrs[c.ColumnName] = faker.helpers.arrayElement(pool);
-          else if (!c.IsNullable) throw validation("Validation failed", `${table.name}.${c.ColumnName} needs a ${c.references.table} row to point at; there is none`);
-          continue;
+    // All rows or none.
+    ctx.db.transaction(() => {
+      for (let i = 0; i < count; i++) {
+        const attrs: Record<string, JsonValue> = {};
+        for (const c of columns) {
+          if (c.references) {
+            const pool = pools.get(c.ColumnName)!;
+            if (pool.length) attrs[c.ColumnName] = faker.helpers.arrayElement(pool);
+            else if (!c.IsNullable) throw validation("Validation failed", `${table.name}.${c.ColumnName} needs a ${c.references.table} row to point at; there is none`);
+            continue;
+          }
+          const v = fake(faker, c);
+          if (v !== null) attrs[c.ColumnName] = v;
         }
-        const v = fake(c);
-        if (v !== null) attrs[c.ColumnName] = v;
+        ctx.data.createSync(author, table.name, { attributes: attrs });
+        if (progress && (i + 1) % 500 === 0) progress(i + 1, count);
       }
-      ctx.data.createSync(author, table.name, { attributes: attrs });
-      if (progress && (i + 1) % 500 === 0) progress(i + 1, count);
-    }
+    });
     progress?.(count, count);
     return [{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: `Generated ${count} rows in ${table.name}`, title: "Success", type: "success" } }];
   },

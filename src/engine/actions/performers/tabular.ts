@@ -1,6 +1,5 @@
 // Rows from uploaded files: CSV (csv-parse), XLSX (exceljs), JSON; and column types inferred from the values.
-import { parse as parseCsv } from "csv-parse/sync";
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import { validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import { underscore } from "../../schema/names.ts";
@@ -42,6 +41,7 @@ function cellValue(v: ExcelJS.CellValue): JsonValue {
 export async function rowsOf(file: UploadedFile, table?: string): Promise<Record<string, JsonValue>[]> {
   const lower = file.name.toLowerCase();
   if (lower.endsWith(".csv")) {
+    const { parse: parseCsv } = await import("csv-parse/sync");
     try {
       return parseCsv(file.bytes.toString("utf8"), { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, JsonValue>[];
     } catch (e) {
@@ -49,7 +49,9 @@ export async function rowsOf(file: UploadedFile, table?: string): Promise<Record
     }
   }
   if (lower.endsWith(".xlsx") || lower.endsWith(".xls")) {
-    const wb = new ExcelJS.Workbook();
+    // exceljs is large: loaded for the first workbook, not at start.
+    const { default: Excel } = await import("exceljs");
+    const wb = new Excel.Workbook();
     try {
       await wb.xlsx.load(file.bytes as unknown as ArrayBuffer);
     } catch (e) {
