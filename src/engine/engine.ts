@@ -89,15 +89,21 @@ export class Engine {
       },
     });
     this.users = new Users(db);
+    const engine = this;
     this.actions = new ActionRunner(
       {
         db,
         data: this.data,
         users: this.users,
-        tokens: { issue: (u) => this.tokensValue.issue(u), verify: (t) => this.tokensValue.verify(t) } as Tokens,
+        // Tokens and the mail sender are replaced when settings are re-read; performers always see the current ones.
+        get tokens() {
+          return engine.tokensValue;
+        },
         registry: () => this.registryValue,
         otp: new Otp(db, this.data, this.users, () => this.encryptionSecret),
-        mail: { send: (m) => this.mailSender.send(m) },
+        get mail() {
+          return engine.mailSender;
+        },
         lockedDown: () => this.refreshState(),
         applySchema: (docs) => this.applySchema({ schemaDocs: docs }),
         reload: () => this.applySchema({ schemaFiles: this.schemaFiles }),

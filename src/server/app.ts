@@ -28,9 +28,10 @@ async function route(engine: Engine, req: Request): Promise<Response> {
   if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
   const parts = path.split("/").slice(1).map(decodeURIComponent);
   if (path === "/ping") return new Response("pong", { headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  // Another process (the CLI) may have changed the database since the last request.
+  engine.syncWithDatabase();
   const relationshipPath = parts.length === 5 && parts[3] === "relationships";
   if (parts[0] === "api" && ((parts.length >= 2 && parts.length <= 4) || relationshipPath)) {
-    engine.syncWithDatabase();
     const who = req.method === "OPTIONS" ? GUEST : await engine.identify(tokenOf(req, url));
     const ctx: RouteContext = { engine, who, req, url };
     const [, t, id, rel] = parts as [string, string, string?, string?];
@@ -39,7 +40,6 @@ async function route(engine: Engine, req: Request): Promise<Response> {
     return id === undefined ? collection(ctx, t) : item(ctx, t, id);
   }
   if (parts[0] === "action" && parts.length === 3) {
-    engine.syncWithDatabase();
     let who: Identity;
     try {
       who = await engine.identify(tokenOf(req, url));
@@ -49,7 +49,6 @@ async function route(engine: Engine, req: Request): Promise<Response> {
     }
     return runAction(engine, who, req, url, parts[1]!, parts[2]!);
   }
-  engine.syncWithDatabase();
   const found = discovery(engine, await engine.identify(tokenOf(req, url)), url, path);
   return found ?? routeNotFound(url.pathname);
 }

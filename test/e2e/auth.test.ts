@@ -202,6 +202,19 @@ describe("after lock-down: rows by owner, group and guest bits", () => {
     await api(s, "PATCH", `/api/note/${notes.bob}`, { data: { type: "note", attributes: { title: "bob" } } }, bearer(bob));
   });
 
+  test("a table-level grant changed through a relationship route applies at once", async () => {
+    const world = await api(s, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: "note" }]))}`, undefined, bearer(admin));
+    const users = (await api(s, "GET", `/api/usergroup?query=${encodeURIComponent(JSON.stringify([{ column: "name", operator: "is", value: "users" }]))}`, undefined, bearer(admin))).body.data[0].id;
+    const rel = `/api/world/${world.body.data[0].id}/relationships/usergroup_id`;
+    const grant = (permission: number) => api(s, "POST", rel, { data: [{ type: "usergroup", id: users, attributes: { permission } }] }, bearer(admin));
+    expect((await grant(16384 + 524288)).status).toBe(204); // peek + execute only: no create
+    expect((await api(s, "POST", "/api/note", { data: { type: "note", attributes: { title: "x" } } }, bearer(carol))).status).toBe(403);
+    expect((await grant(16384 + 32768 + 65536 + 131072 + 262144 + 524288)).status).toBe(204);
+    const r = await api(s, "POST", "/api/note", { data: { type: "note", attributes: { title: "carol again" } } }, bearer(carol));
+    expect(r.status).toBe(201);
+    await api(s, "DELETE", `/api/note/${r.body.data.id}`, undefined, bearer(admin));
+  });
+
   test("a user cannot make themselves administrator or touch the world table", async () => {
     expect((await api(s, "POST", "/action/world/become_an_administrator", "{}", bearer(bob))).status).toBe(403);
     const join = await api(s, "POST", "/api/user_account_user_account_id_has_usergroup_usergroup_id", {

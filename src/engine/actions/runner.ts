@@ -59,10 +59,11 @@ export class ActionRunner {
 
   /** The action row of (table, name), or a 404. */
   private load(type: string, name: string) {
-    const row = this.ctx.db.get<{ id: number; permission: number; user_account_id: number | null; action_schema: string }>(
-      sql`SELECT a.id, a.permission, a.user_account_id, a.action_schema FROM action a JOIN world w ON w.id = a.world_id
-        WHERE w.table_name = ${type} AND a.action_name = ${name}`,
-    );
+    // Read on every call (an action edited through /api/action works at once); one prepared statement.
+    const row = this.ctx.db
+      .prepare("action:load", () => sql`SELECT a.id, a.permission, a.user_account_id, a.action_schema FROM action a JOIN world w ON w.id = a.world_id
+        WHERE w.table_name = ${sql.placeholder("type")} AND a.action_name = ${sql.placeholder("name")}`)
+      .get<{ id: number; permission: number; user_account_id: number | null; action_schema: string }>({ type, name });
     if (!row) throw notFound("No such action", `there is no action "${name}" on ${type}`);
     return row;
   }

@@ -11,7 +11,7 @@ import { type JsonValue, ValueError } from "../schema/column-types/index.ts";
 import type { ColumnInfo, Registry, TableInfo } from "../schema/registry.ts";
 import { SERVER_MANAGED } from "../schema/standard.ts";
 import { decodeSchema } from "../schema/parse.ts";
-import { isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
+import { bytesToUuid, isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
 import { compileList, type ListParams } from "./list.ts";
 import { conform, firstViolation } from "./rules.ts";
 import { type LinkItem, RelationService } from "./relations.ts";
@@ -74,6 +74,8 @@ export class DataService {
   committed(event: { type: "create" | "update" | "delete"; table: string; id: string }): void {
     // A delete may cascade (join rows, cleared links) into other tables: forget every total.
     this.forgetCounts(event.type === "delete" ? undefined : event.table);
+    // Table-level permissions live in `world` and its group grants (also changed through relationship routes).
+    if (event.table === "world" || event.table.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
     this.ctx.afterCommit(event);
   }
 
@@ -139,12 +141,25 @@ export class DataService {
 
   /** Columns hidden from the API that are definitions, not secrets (e.g. `action.action_schema`), for action subjects. */
   hiddenDefinitions(table: TableInfo, rowId: number): Record<string, JsonValue> {
-    const cols = table.columns.filter((c) => c.ExcludeFromApi && !c.isStandard && !c.family.opaque && c.family.name !== "number");
+    const cols = table.columns.filter(isHiddenDefinition);
     if (cols.length === 0) return {};
     const row = this.ctx.db
       .prepare(`hidden:${table.name}`, () => sql`SELECT ${sql.join(cols.map((c) => sql.identifier(c.ColumnName)), sql`, `)} FROM ${sql.identifier(table.name)} WHERE id = ${sql.placeholder("id")}`)
       .get<Record<string, unknown>>({ id: rowId });
     return Object.fromEntries(cols.map((c) => [c.ColumnName, c.family.fromDb(row?.[c.ColumnName], c)]));
+  }
+
+  /** Empties a table (its join rows go with it); for imports that replace a table's content. */
+  truncate(table: TableInfo): void {
+    this.ctx.db.run(sql`DELETE FROM ${sql.identifier(table.name)}`);
+  }
+
+  /** Up to `limit` reference ids of random rows (for fake data that must point at existing rows). */
+  randomReferenceIds(table: TableInfo, limit: number): string[] {
+    return this.ctx.db
+      .prepare(`random:${table.name}`, () => sql`SELECT reference_id AS r FROM ${sql.identifier(table.name)} ORDER BY random() LIMIT ${sql.placeholder("n")}`)
+      .all<{ r: Uint8Array }>({ n: limit })
+      .map((x) => bytesToUuid(x.r)!);
   }
 
   /** Forgets cached totals: of one table (and what its sharing rows affect), or all of them. */
@@ -233,7 +248,7 @@ export class DataService {
     if (!c || SERVER_MANAGED.has(name)) return undefined;
     // Hidden columns are never read back; definitions such as `action.action_schema` may still be written,
     // secrets (encrypted, hashed) may not.
-    if (c.ExcludeFromApi && (c.family.opaque || c.family.name === "number")) return undefined;
+    if (c.ExcludeFromApi && !isHiddenDefinition(c)) return undefined;
     if (mode === "create" && name === "permission") return undefined;
     if (mode === "create" && name === "user_account_id" && table.hasOwner) return undefined;
     return c;
@@ -402,7 +417,6 @@ export class DataService {
         if (table.name === "user_account") this.ctx.db.run(sql`UPDATE user_account SET user_account_id = ${id} WHERE id = ${id}`);
         this.addDefaultGroups(table, id);
         this.relations.applyLinks(who, table, id, rels.toMany);
-        if (table.name === "world" || table.name.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
         return id;
       });
     } catch (e) {
@@ -485,7 +499,6 @@ export class DataService {
           if (r.changes === 0) throw conflict("Version conflict", `the ${table.name} was changed meanwhile; reload and retry`);
         }
         this.relations.applyLinks(who, table, before.id, rels.toMany);
-        if (table.name === "world" || table.name.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
       });
     } catch (e) {
       if (e instanceof DaptinError) throw e;
@@ -508,7 +521,6 @@ export class DataService {
     try {
       this.ctx.db.transaction(() => {
         this.ctx.db.prepare(`delete:${table.name}`, () => sql`DELETE FROM ${sql.identifier(table.name)} WHERE id = ${sql.placeholder("id")}`).run({ id: row.id });
-        if (table.name === "world" || table.name.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
       });
     } catch (e) {
       this.translateConstraint(table, e);
@@ -546,6 +558,11 @@ function checkActionSchema(value: JsonValue): JsonValue {
   } catch (e) {
     throw validation("Validation failed", `action_schema: ${(e as Error).message}`, { pointer: "/data/attributes/action_schema" });
   }
+}
+
+/** A column hidden from the API that holds a definition, not a secret or a server counter (`action.action_schema`). */
+function isHiddenDefinition(c: ColumnInfo): boolean {
+  return c.ExcludeFromApi && !c.isStandard && !c.family.opaque && !SERVER_MANAGED.has(c.ColumnName);
 }
 
 function valueError(e: unknown, column: string): unknown {

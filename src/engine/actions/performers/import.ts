@@ -1,7 +1,6 @@
 // import_data: rows from uploaded JSON, CSV or XLSX files into a table, through the normal write path
 // (conversion, validation, ownership), all-or-nothing per call. upload_csv/xls_to_system_schema: the same, after
 // creating the table (or adding columns) from the types the values show.
-import { sql } from "drizzle-orm";
 import { DaptinError, validation } from "../../errors.ts";
 import type { Identity } from "../../identity/identity.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
@@ -22,7 +21,7 @@ function insertAll(
   const total = batches.reduce((n, b) => n + b.rows.length, 0);
   let count = 0;
   ctx.db.transaction(() => {
-    if (truncate) ctx.db.run(sql`DELETE FROM ${sql.identifier(table)}`);
+    if (truncate) ctx.data.truncate(ctx.data.table(table));
     for (const { file, rows } of batches) {
       for (const [i, row] of rows.entries()) {
         const attrs = Object.fromEntries(Object.entries(row).filter(([k]) => !SERVER_SET.has(k)));

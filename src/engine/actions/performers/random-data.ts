@@ -1,13 +1,11 @@
 // generate_random_data: `count` rows of realistic fake values (faker) for a table, owned by the caller, in one
 // transaction. Relation columns point at random existing rows of their target table.
 import type { Faker } from "@faker-js/faker";
-import { sql } from "drizzle-orm";
-import { bytesToUuid } from "../../data/ids.ts";
 import { validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
-import type { ColumnInfo, TableInfo } from "../../schema/registry.ts";
+import type { ColumnInfo } from "../../schema/registry.ts";
 import { SERVER_MANAGED } from "../../schema/standard.ts";
-import type { Performer, PerformerContext } from "./context.ts";
+import type { Performer } from "./context.ts";
 
 export const MAX_RANDOM_ROWS = 100_000;
 
@@ -44,12 +42,6 @@ function fake(faker: Faker, c: ColumnInfo): JsonValue {
   return fit(faker.lorem.words(2));
 }
 
-function targetIds(ctx: PerformerContext, target: TableInfo): string[] {
-  return ctx.db
-    .all<{ r: Uint8Array }>(sql`SELECT reference_id AS r FROM ${sql.identifier(target.name)} ORDER BY random() LIMIT 200`)
-    .map((x) => bytesToUuid(x.r)!);
-}
-
 export const generateRandomData: Performer = {
   async: true,
   async run({ who, attributes, progress }, ctx) {
@@ -64,7 +56,7 @@ export const generateRandomData: Performer = {
     const table = ctx.data.table(tableName);
     const columns = table.columns.filter((c) => !c.isStandard && !SERVER_MANAGED.has(c.ColumnName) && !c.ExcludeFromApi && !(c.ColumnName === "user_account_id" && table.hasOwner));
     const pools = new Map<string, string[]>();
-    for (const c of columns) if (c.references) pools.set(c.ColumnName, targetIds(ctx, ctx.data.table(c.references.table)));
+    for (const c of columns) if (c.references) pools.set(c.ColumnName, ctx.data.randomReferenceIds(ctx.data.table(c.references.table), 200));
     // Rows belong to the caller; the action's gates decided who may run this.
     const author = { ...who, isAdmin: true };
     // All rows or none.
