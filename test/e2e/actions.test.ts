@@ -1,17 +1,13 @@
 // The action engine: custom actions from a schema file, their outcomes, expressions, sandbox and transactions.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync } from "node:fs";
-import { join } from "node:path";
-import { api, FIXTURES, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, runCli, startServer, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 const run = (name: string, attributes: Record<string, unknown>) => api(s, "POST", `/action/ticket/${name}`, { attributes });
 const tickets = async () => (await api(s, "GET", "/api/ticket?page[size]=100&sort=created_at")).body.data.map((t: any) => t.attributes);
 
 beforeAll(async () => {
-  const dir = tempDir();
-  copyFileSync(join(FIXTURES, "schema_ticket.yaml"), join(dir, "schema_ticket.yaml"));
-  s = await startServer({ dir });
+  s = await startServer({ schemas: ["schema_ticket.yaml"] });
 });
 afterAll(async () => {
   await s.stop();

@@ -1,16 +1,13 @@
 // JSON:API CRUD over HTTP against the real server, with the product/category schema from the working directory.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { api, FIXTURES, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, startServer, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 let categoryId: string;
 
 beforeAll(async () => {
-  const dir = tempDir();
-  copyFileSync(join(FIXTURES, "schema_product.yaml"), join(dir, "schema_product.yaml"));
-  s = await startServer({ dir });
+  s = await startServer({ schemas: ["schema_product.yaml"] });
   const c = await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: "Tools" } } });
   expect(c.status).toBe(201);
   categoryId = c.body.data.id;

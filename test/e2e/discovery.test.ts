@@ -1,8 +1,8 @@
 // Discovery: the OpenAPI document per caller, the CLI's copy, the reference page, /jsmodel and /meta.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { api, FIXTURES, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, runCli, startServer, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 const fetchText = async (path: string, headers: Record<string, string> = {}) => {
@@ -15,9 +15,7 @@ const withoutServers = (doc: any) => {
 };
 
 beforeAll(async () => {
-  const dir = tempDir();
-  copyFileSync(join(FIXTURES, "schema_product.yaml"), join(dir, "schema_product.yaml"));
-  s = await startServer({ dir });
+  s = await startServer({ schemas: ["schema_product.yaml"] });
 });
 afterAll(async () => {
   await s.stop();

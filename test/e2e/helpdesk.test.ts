@@ -1,17 +1,13 @@
 // Spec 40 section 7's worked examples, run as written, with the documented responses.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync } from "node:fs";
-import { join } from "node:path";
-import { api, FIXTURES, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, startServer, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 let token: string;
 const bearer = () => ({ Authorization: `Bearer ${token}` });
 
 beforeAll(async () => {
-  const dir = tempDir();
-  copyFileSync(join(FIXTURES, "schema_helpdesk.yaml"), join(dir, "schema_helpdesk.yaml"));
-  s = await startServer({ dir });
+  s = await startServer({ schemas: ["schema_helpdesk.yaml"] });
   await api(s, "POST", "/action/user_account/signup", { attributes: { email: "ann@example.com", name: "Ann", password: "correct horse", passwordConfirm: "correct horse" } });
   token = (await api(s, "POST", "/action/user_account/signin", { attributes: { email: "ann@example.com", password: "correct horse" } })).body[0].Attributes.value;
 });

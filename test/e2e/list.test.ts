@@ -1,8 +1,6 @@
 // List parameters over HTTP: paging and links, sort, query operators, keyword filter, fields, relation filters.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync } from "node:fs";
-import { join } from "node:path";
-import { api, FIXTURES, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, startServer, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 const cats: Record<string, string> = {};
@@ -11,9 +9,7 @@ const q = (items: unknown[]) => `query=${encodeURIComponent(JSON.stringify(items
 const names = (r: { body: any }) => r.body.data.map((d: any) => d.attributes.name);
 
 beforeAll(async () => {
-  const dir = tempDir();
-  copyFileSync(join(FIXTURES, "schema_product.yaml"), join(dir, "schema_product.yaml"));
-  s = await startServer({ dir });
+  s = await startServer({ schemas: ["schema_product.yaml"] });
   for (const n of ["Garden", "Kitchen"]) {
     cats[n] = (await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: n } } })).body.data.id;
   }

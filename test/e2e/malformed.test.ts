@@ -1,18 +1,13 @@
 // Client mistakes: every one is a 4xx JSON:API error document, never a 500, and nothing is written.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync } from "node:fs";
-import { join } from "node:path";
-import { api, FIXTURES, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, startServer, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 let productId: string;
-let categoryId: string;
 
 beforeAll(async () => {
-  const dir = tempDir();
-  copyFileSync(join(FIXTURES, "schema_product.yaml"), join(dir, "schema_product.yaml"));
-  s = await startServer({ dir });
-  categoryId = (await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: "C" } } })).body.data.id;
+  s = await startServer({ schemas: ["schema_product.yaml"] });
+  await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: "C" } } });
   productId = (await api(s, "POST", "/api/product", { data: { type: "product", attributes: { name: "P", sku: "SKU-1", price: 2 } } })).body.data.id;
 });
 afterAll(async () => {

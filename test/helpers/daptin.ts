@@ -1,5 +1,5 @@
 // Runs the real `daptin`: the compiled binary when DAPTIN_BIN is set (npm test), else the CLI from source.
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -42,9 +42,13 @@ export interface TestServer {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-/** Starts `daptin serve` on a free port with a fresh database in a temp directory. */
-export async function startServer(opts: { dir?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<TestServer> {
+/**
+ * Starts `daptin serve` on a free port with a fresh database in a temp directory. `schemas` names fixture files
+ * copied into that directory first, where serve picks them up as it does in production.
+ */
+export async function startServer(opts: { dir?: string; args?: string[]; env?: Record<string, string>; schemas?: string[] } = {}): Promise<TestServer> {
   const dir = opts.dir ?? tempDir();
+  for (const f of opts.schemas ?? []) copyFileSync(join(FIXTURES, f), join(dir, f));
   const db = join(dir, "daptin.db");
   const proc = Bun.spawn([...daptinCommand(), "serve", "--port", "0", "--host", "127.0.0.1", "--db", db, ...(opts.args ?? [])], {
     cwd: dir,
