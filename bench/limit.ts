@@ -68,7 +68,7 @@ const server = Bun.serve({
       const ref = Bun.randomUUIDv7();
       const now = new Date().toISOString();
       db.transaction(() => {
-        insert.run(a.name, 1, 0, a.category_id, bytes(ref), now, now);
+        insert.run(a.name, 1, 0, bytes(a.category_id), bytes(ref), now, now);
         update.run(2, now, bytes(ref));
       })();
       counts.clear();
@@ -86,7 +86,8 @@ const server = Bun.serve({
         where += " AND t.name = ?";
         params.push(f!.value);
       }
-      const rows = db.query<Row, (string | number)[]>(`SELECT ${COLS} FROM product t WHERE ${where} ORDER BY t.id ASC LIMIT ? OFFSET ?`).all(...params, size, (page - 1) * size);
+      // The page size as a literal, as daptin does (SQLite runs `LIMIT ?` markedly slower with subqueries in the select list).
+      const rows = db.query<Row, (string | number)[]>(`SELECT ${COLS} FROM product t WHERE ${where} ORDER BY t.id ASC LIMIT ${Math.trunc(size)} OFFSET ?`).all(...params, (page - 1) * size);
       const key = `${where}|${params.join(",")}`;
       let total = counts.get(key);
       if (total === undefined) {
@@ -113,7 +114,7 @@ const server = Bun.serve({
       const a = data.attributes;
       const ref = Bun.randomUUIDv7();
       const now = new Date().toISOString();
-      insert.run(a.name, a.price ?? 0, a.published ? 1 : 0, a.category_id, bytes(ref), now, now);
+      insert.run(a.name, a.price ?? 0, a.published ? 1 : 0, bytes(a.category_id), bytes(ref), now, now);
       counts.clear();
       return json({ data: resource(byId.get(bytes(ref))!) }, 201);
     }

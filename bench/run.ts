@@ -1,7 +1,7 @@
 // The benchmark suite (issue 7): `npm run bench`. Starts the compiled dist/daptin and the limit server on the same
 // seeded data, drives both with autocannon, and writes bench/results/<date>.md. Not part of `npm test`.
 // Environment: BENCH_SIZES (default "10000,1000000"), BENCH_DURATION seconds (default 5), BENCH_WARMUP (default 1),
-// BENCH_SOAK seconds (default 0 = no soak).
+// BENCH_SOAK seconds (default 0 = no soak), BENCH_ONLY (regular expression on scenario names).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +14,8 @@ const SIZES = (process.env.BENCH_SIZES ?? "10000,1000000").split(",").map(Number
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const SOAK = Number(process.env.BENCH_SOAK ?? 0);
+// BENCH_ONLY: a regular expression on scenario names, to rerun a few while working on them (start-up timings skipped).
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 interface LoadResult { rps: number; p50: number; p99: number; errors: number; total: number }
@@ -138,7 +140,7 @@ async function benchSize(size: number, rows: Row[]): Promise<void> {
   // Each server consumes its own half of the deletable ids.
   const half = Math.floor(ids.deletable.length / 2);
   const delIds = { ours: ids.deletable.slice(0, half), limit: ids.deletable.slice(half) };
-  for (const s of scenarios(ids)) {
+  for (const s of scenarios(ids).filter((x) => !ONLY || ONLY.test(x.name))) {
     const runs: { who: string; conns: number; headers: Record<string, string> }[] = s.write
       ? [{ who: "user", conns: 10, headers: auth }, { who: "user", conns: 50, headers: auth }]
       : [{ who: "guest", conns: 10, headers: plain }, { who: "guest", conns: 50, headers: plain }, { who: "user", conns: 50, headers: auth }];
@@ -157,18 +159,20 @@ async function benchSize(size: number, rows: Row[]): Promise<void> {
     }
   }
   // signin: bounded by bcrypt; compare the mean latency at concurrency 1 with the raw hash check.
-  const signin = await load({ url: ours.url, path: "/action/user_account/signin", method: "POST", connections: 1, headers: plain, body: { attributes: { email: "bench@example.com", password: "bench-password" } } }, ours.proc.pid!);
-  const hash = await Bun.password.hash("bench-password", { algorithm: "bcrypt", cost: 11 });
-  const times: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    const t = performance.now();
-    await Bun.password.verify("bench-password", hash);
-    times.push(performance.now() - t);
+  if (!ONLY || ONLY.test("signin")) {
+    const signin = await load({ url: ours.url, path: "/action/user_account/signin", method: "POST", connections: 1, headers: plain, body: { attributes: { email: "bench@example.com", password: "bench-password" } } }, ours.proc.pid!);
+    const hash = await Bun.password.hash("bench-password", { algorithm: "bcrypt", cost: 11 });
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      await Bun.password.verify("bench-password", hash);
+      times.push(performance.now() - t);
   }
   times.sort((x, y) => x - y);
   const raw = times[5]!;
   rows.push({ size, scenario: `signin (raw bcrypt-11 check: ${raw.toFixed(0)} ms)`, who: "guest", conns: 1, ours: signin.r, rssMb: signin.rss });
   log(`  signin c1: p50 ${signin.r.p50} ms vs raw hash ${raw.toFixed(1)} ms`);
+  }
   if (SOAK > 0) {
     const before = rssMb(ours.proc.pid!);
     const soak = await load({ url: ours.url, path: "/api/product?page[size]=10&sort=id&included_relations=category_id", connections: 50, headers: auth, duration: SOAK, warmup: 0 }, ours.proc.pid!);
@@ -241,10 +245,10 @@ function report(rows: Row[], start: Record<string, number>): string {
       `Each run: ${WARMUP}s warm-up, ${DURATION}s measured. SQLite in WAL mode with synchronous=NORMAL (every acknowledged write ` +
       `survives a process crash). "limit" is bench/limit.ts: Bun.serve + bun:sqlite with the same SQL and JSON:API output and no engine.`,
     "",
-    "| rows | scenario | caller | conns | req/s | p50 ms | p99 ms | errors | limit req/s | limit p99 ms | ratio | peak RSS MB |",
-    "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| rows | scenario | caller | conns | req/s | p50 ms | p99 ms | errors | limit req/s | limit p99 ms | limit errors | ratio | peak RSS MB |",
+    "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map((r) =>
-      `| ${r.size.toLocaleString("en-US")} | ${r.scenario} | ${r.who} | ${r.conns} | ${f(r.ours.rps)} | ${r.ours.p50} | ${r.ours.p99} | ${r.ours.errors} | ${r.limit ? f(r.limit.rps) : "-"} | ${r.limit ? r.limit.p99 : "-"} | ${r.limit ? (r.ours.rps / r.limit.rps).toFixed(2) : "-"} | ${r.rssMb.toFixed(0)} |`,
+      `| ${r.size.toLocaleString("en-US")} | ${r.scenario} | ${r.who} | ${r.conns} | ${f(r.ours.rps)} | ${r.ours.p50} | ${r.ours.p99} | ${r.ours.errors} | ${r.limit ? f(r.limit.rps) : "-"} | ${r.limit ? r.limit.p99 : "-"} | ${r.limit ? r.limit.errors : "-"} | ${r.limit ? (r.ours.rps / r.limit.rps).toFixed(2) : "-"} | ${r.rssMb.toFixed(0)} |`,
     ),
     "",
     "| start-up and tools | value |",
@@ -262,10 +266,15 @@ if (!existsSync(BIN)) {
   spawnSync(BUN, [join(ROOT, "build.ts")], { cwd: ROOT, stdio: "inherit" });
 }
 const rows: Row[] = [];
-const start = await startup();
+const start = ONLY ? {} : await startup();
 log(JSON.stringify(start));
 for (const size of SIZES) await benchSize(size, rows);
-mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-const file = join(ROOT, "bench/results", `${new Date().toISOString().slice(0, 10)}.md`);
-writeFileSync(file, report(rows, start));
-log(`\nwrote ${file}`);
+if (ONLY) {
+  // A partial run is for working on a scenario: it does not replace the published results.
+  process.stdout.write(report(rows, start));
+} else {
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  const file = join(ROOT, "bench/results", `${new Date().toISOString().slice(0, 10)}.md`);
+  writeFileSync(file, report(rows, start));
+  log(`\nwrote ${file}`);
+}
