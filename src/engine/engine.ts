@@ -69,6 +69,8 @@ export class Engine {
   private listeners: ChangeListener[] = [];
   private topicListeners: ((topic: string, payload: Record<string, JsonValue>) => void)[] = [];
   private generationValue = 0;
+  /** When `syncWithDatabase` last asked the database (performance.now()). */
+  private lastSync = -Infinity;
   private encryptionSecret: string | undefined;
   private mailSender: MailSender = new LogMailSender();
   /** The schema files this engine was opened with (`restart_daptin` re-reads them). */
@@ -84,7 +86,10 @@ export class Engine {
       defaultRowPermission: () => (this.adminExists ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS),
       encryptionSecret: () => this.encryptionSecret,
       afterCommit: (e) => {
-        if (/^(world|action|usergroup)$|^(world_world|action_action|user_account_user_account)_id_has_usergroup/.test(e.table)) this.generationValue++;
+        // Memberships change through either side's relationship routes (the event names the side written).
+        const identities = e.type === "delete" || /^(user_account|usergroup)$|^user_account_user_account_id_has_usergroup/.test(e.table);
+        if (identities) this.users.invalidate();
+        if (identities || /^(world|action)$|^(world_world|action_action)_id_has_usergroup/.test(e.table)) this.generationValue++;
         for (const l of this.listeners) l(e);
       },
     });
@@ -252,9 +257,13 @@ export class Engine {
 
   /**
    * Another process (the CLI next to a running server) may have changed the database. Cheap when nothing
-   * changed: one PRAGMA. Reloads the registry only when the stored schema changed.
+   * changed: one PRAGMA, and at most once per millisecond (the PRAGMA costs as much as a small query; under load
+   * a change made elsewhere is still seen within a millisecond). Reloads the registry only when the stored schema changed.
    */
   syncWithDatabase(): void {
+    const now = performance.now();
+    if (now - this.lastSync < 1) return;
+    this.lastSync = now;
     if (!this.db.changedElsewhere()) return;
     this.refreshState();
     this.data.forgetCounts();

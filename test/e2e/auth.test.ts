@@ -215,6 +215,21 @@ describe("after lock-down: rows by owner, group and guest bits", () => {
     await api(s, "DELETE", `/api/note/${r.body.data.id}`, undefined, bearer(admin));
   });
 
+  test("membership changes apply at the next request, made from either side (identities are cached per user)", async () => {
+    const carolRef = decodeJwt(carol).sub!;
+    const read = () => api(s, "GET", `/api/note/${notes["admin-shared"]}`, undefined, bearer(carol));
+    expect((await read()).status).toBe(403); // also puts carol's identity in the cache
+    const link = await api(s, "POST", `/api/user_account/${carolRef}/relationships/usergroup_id`, { data: [{ type: "usergroup", id: groupId }] }, bearer(admin));
+    expect(link.status).toBe(204);
+    expect((await read()).status).toBe(200);
+    expect(await titles(carol)).toEqual({ titles: ["admin-shared", "carol"], total: 2 });
+    const rows = await api(s, "GET", `/api/user_account_user_account_id_has_usergroup_usergroup_id?user_account_id=${carolRef}&usergroup_id=${groupId}`, undefined, bearer(admin));
+    expect(rows.body.data.length).toBe(1);
+    expect((await api(s, "DELETE", `/api/user_account_user_account_id_has_usergroup_usergroup_id/${rows.body.data[0].id}`, undefined, bearer(admin))).status).toBe(200);
+    expect((await read()).status).toBe(403);
+    expect(await titles(carol)).toEqual({ titles: ["carol"], total: 1 });
+  });
+
   test("a user cannot make themselves administrator or touch the world table", async () => {
     expect((await api(s, "POST", "/action/world/become_an_administrator", "{}", bearer(bob))).status).toBe(403);
     const join = await api(s, "POST", "/api/user_account_user_account_id_has_usergroup_usergroup_id", {

@@ -20,14 +20,23 @@ const USER_WITH_GROUPS = () => sql`SELECT u.id, u.reference_id, u.email, u.name,
   (SELECT group_concat(m.usergroup_id) FROM user_account_user_account_id_has_usergroup_usergroup_id m WHERE m.user_account_id = u.id) AS groups
   FROM user_account u`;
 
+/** How many signed-in users' identities are remembered between requests. */
+const IDENTITY_CACHE_SIZE = 10_000;
+
 export class Users {
   private adminGroupId: number | null | undefined;
+  /** user reference id -> identity and auth version; dropped whenever accounts, groups or memberships change. */
+  private readonly identities = new Map<string, { identity: Identity; authVersion: number }>();
 
   constructor(private readonly db: SqlDb) {}
 
-  /** Forgets cached facts (the administrators group id) after another process changed the database. */
+  /**
+   * Forgets cached facts (identities, the administrators group id): called after a write to accounts, groups or
+   * memberships, and after another process changed the database.
+   */
   invalidate(): void {
     this.adminGroupId = undefined;
+    this.identities.clear();
   }
 
   administratorsGroupId(): number | null {
@@ -40,15 +49,16 @@ export class Users {
   private toIdentity(u: UserRow): Identity {
     const groupIds = u.groups ? u.groups.split(",").map(Number) : [];
     const admin = this.administratorsGroupId();
-    return {
+    // Frozen: one identity object is shared by every request of the same user while it is cached.
+    return Object.freeze({
       kind: "user",
       userId: u.id,
       userRef: bytesToUuid(u.reference_id),
       email: u.email,
       name: u.name,
-      groupIds,
+      groupIds: Object.freeze(groupIds) as number[],
       isAdmin: admin !== null && groupIds.includes(admin),
-    };
+    });
   }
 
   byEmail(email: string): (Identity & { passwordHash: string | null; authVersion: number }) | null {
@@ -69,12 +79,18 @@ export class Users {
 
   /** The identity a verified token stands for; a deleted user or a changed password makes it stale (401). */
   fromClaims(claims: TokenClaims): Identity {
-    const u = this.db.prepare("user:ref", () => sql`${USER_WITH_GROUPS()} WHERE u.reference_id = ${sql.placeholder("v")}`).get<UserRow>({ v: uuidToBytes(claims.sub) });
-    if (!u) throw unauthorized("Invalid token", "the user of this token no longer exists");
-    if (typeof claims.auth_version !== "number" || claims.auth_version !== (u.auth_version ?? 1)) {
+    let known = this.identities.get(claims.sub);
+    if (!known) {
+      const u = this.db.prepare("user:ref", () => sql`${USER_WITH_GROUPS()} WHERE u.reference_id = ${sql.placeholder("v")}`).get<UserRow>({ v: uuidToBytes(claims.sub) });
+      if (!u) throw unauthorized("Invalid token", "the user of this token no longer exists");
+      known = { identity: this.toIdentity(u), authVersion: u.auth_version ?? 1 };
+      if (this.identities.size >= IDENTITY_CACHE_SIZE) this.identities.clear();
+      this.identities.set(claims.sub, known);
+    }
+    if (typeof claims.auth_version !== "number" || claims.auth_version !== known.authVersion) {
       throw unauthorized("Invalid token", "the token is stale (the password was changed); sign in again");
     }
-    return this.toIdentity(u);
+    return known.identity;
   }
 }
 
