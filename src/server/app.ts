@@ -53,26 +53,31 @@ async function route(engine: Engine, req: Request): Promise<Response> {
   return found ?? routeNotFound(url.pathname);
 }
 
-export function startServer(engine: Engine, opts: ServerOptions): RunningServer {
+/** The whole request path (routing, errors, debug header) as one function: Bun.serve's handler, and benchmarks'. */
+export function requestHandler(engine: Engine, log?: (msg: string) => void): (req: Request) => Promise<Response> {
   const countStatements = process.env.DAPTIN_DEBUG_SQL_COUNT === "1";
+  return async (req) => {
+    const before = engine.db.statementCount;
+    let res: Response;
+    try {
+      res = await route(engine, req);
+    } catch (e) {
+      res = errorResponse(e, log);
+    }
+    // Tests prove query counts stay flat as data grows; only when asked for (sequential requests).
+    if (countStatements) res.headers.set("X-Daptin-Sql-Statements", String(engine.db.statementCount - before));
+    return res;
+  };
+}
+
+export function startServer(engine: Engine, opts: ServerOptions): RunningServer {
   const server: Server<undefined> = Bun.serve({
     port: opts.port,
     hostname: opts.hostname ?? "0.0.0.0",
     // A second server on the same port must fail ("address in use"), not silently split the traffic.
     reusePort: false,
     development: false,
-    async fetch(req) {
-      const before = engine.db.statementCount;
-      let res: Response;
-      try {
-        res = await route(engine, req);
-      } catch (e) {
-        res = errorResponse(e, opts.log);
-      }
-      // Tests prove query counts stay flat as data grows; only when asked for (sequential requests).
-      if (countStatements) res.headers.set("X-Daptin-Sql-Statements", String(engine.db.statementCount - before));
-      return res;
-    },
+    fetch: requestHandler(engine, opts.log),
     error(e) {
       return errorResponse(e, opts.log);
     },

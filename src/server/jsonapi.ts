@@ -15,31 +15,39 @@ export function resourceObject(r: Resource): Record<string, unknown> {
   return { type: r.type, id: r.id, attributes: r.attributes, relationships };
 }
 
-/** Daptin's `links`: page counters plus first/prev/next/last URLs that keep the other query parameters. */
+/**
+ * Daptin's `links`: page counters plus first/prev/next/last URLs that keep the other query parameters (sorted by
+ * name). Members are written in alphabetical order; absent URLs are undefined, which JSON leaves out.
+ */
 export function pageLinks(url: URL, result: ListResult): Record<string, unknown> {
   const { total, page, size } = result;
   const last = Math.ceil(total / size);
-  const links: Record<string, unknown> = {
+  const hasPrev = page !== 1;
+  const hasNext = last > 0 && page < last;
+  let at: ((n: number) => string) | undefined;
+  if (hasPrev || hasNext) {
+    // The other parameters are sorted and encoded once; only the page number differs between the URLs.
+    const pairs: [string, string | null][] = [...url.searchParams].filter(([k]) => k !== "page[number]");
+    pairs.push(["page[number]", null]);
+    pairs.sort(([a], [b]) => a.localeCompare(b));
+    const i = pairs.findIndex(([, v]) => v === null);
+    const text = (xs: [string, string | null][]) => xs.map(([k, v]) => `${k}=${encodeURIComponent(v!)}`).join("&");
+    const before = text(pairs.slice(0, i));
+    const after = text(pairs.slice(i + 1));
+    const head = `${url.pathname}?${before}${before ? "&" : ""}page[number]=`;
+    const tail = after ? `&${after}` : "";
+    at = (n) => `${head}${n}${tail}`;
+  }
+  return {
     current_page: page,
+    first_page_url: hasPrev ? at!(1) : undefined,
     from: (page - 1) * size,
     last_page: last,
+    last_page_url: hasNext ? at!(last) : undefined,
+    next_page_url: hasNext ? at!(page + 1) : undefined,
     per_page: size,
+    prev_page_url: hasPrev ? at!(page - 1) : undefined,
     to: page * size,
     total,
   };
-  const at = (n: number) => {
-    const q = new URLSearchParams(url.searchParams);
-    q.set("page[number]", String(n));
-    const pairs = [...q.entries()].sort(([a], [b]) => a.localeCompare(b));
-    return `${url.pathname}?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&")}`;
-  };
-  if (page !== 1) {
-    links.first_page_url = at(1);
-    links.prev_page_url = at(page - 1);
-  }
-  if (last > 0 && page < last) {
-    links.next_page_url = at(page + 1);
-    links.last_page_url = at(last);
-  }
-  return Object.fromEntries(Object.entries(links).sort(([a], [b]) => a.localeCompare(b)));
 }

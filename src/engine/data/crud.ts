@@ -15,7 +15,7 @@ import { bytesToUuid, isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
 import { compileList, type ListParams } from "./list.ts";
 import { conform, firstViolation } from "./rules.ts";
 import { type LinkItem, RelationService } from "./relations.ts";
-import { joinAttributes, relationAttributes, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
+import { INTERNAL_ID, joinAttributes, relationAttributes, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
 
 export interface WriteInput {
   /** A client-chosen id (JSON:API `data.id`); on create it becomes the reference id. */
@@ -105,7 +105,7 @@ export class DataService {
     if (!this.allowedOnTable(who, op, table)) throw forbidden("TableAccessPermissionChecker", `you may not ${op} table ${table.name}`);
   }
 
-  gateRow(who: Identity, op: Operation, table: TableInfo, row: StoredRow): void {
+  gateRow(who: Identity, op: Operation, table: TableInfo, row: Pick<StoredRow, "id" | "permission" | "user_account_id">): void {
     if (who.isAdmin) return;
     if (!can(who, op, rowInstance(this.ctx.db, table, row, this.ctx.registry()))) {
       throw forbidden("ObjectAccessPermissionChecker", `you may not ${op} this ${table.name}`);
@@ -186,7 +186,7 @@ export class DataService {
     const q = compileList(table, params, scope?.defaultPageSize);
     this.gateTable(who, "peek", table);
     const perm = readFilter(who, table, this.ctx.registry());
-    const values: Record<string, unknown> = { ...q.binder.values, ...perm?.values, limit: q.size, offset: (q.page - 1) * q.size };
+    const values: Record<string, unknown> = { ...q.binder.values, ...perm?.values, offset: (q.page - 1) * q.size };
     const cols = selectedColumns(table, q.fields);
     const build = () => {
       const where = [...q.where, ...(perm ? [perm.sql()] : []), ...(scope?.where ? [scope.where] : [])];
@@ -198,7 +198,9 @@ export class DataService {
       const from = sql`FROM ${sql.identifier(table.name)} t${joinSql}${whereSql}`;
       const extra = join ? sql`, ${joinAttributes(join.extraColumns)}` : sql``;
       return {
-        rows: sql`SELECT ${selectList(cols)}${extra} ${from} ORDER BY ${q.orderBy()} LIMIT ${sql.placeholder("limit")} OFFSET ${sql.placeholder("offset")}`,
+        // The page size is a literal (a validated integer, part of the shape): SQLite runs `LIMIT ?` about half as
+        // fast as `LIMIT 10` when the select list has correlated subqueries (measured: 20 vs 10 us per page).
+        rows: sql`SELECT ${selectList(cols)}${extra} ${from} ORDER BY ${q.orderBy()} LIMIT ${sql.raw(String(q.size))} OFFSET ${sql.placeholder("offset")}`,
         count: sql`SELECT count(*) AS n ${from}`,
       };
     };
@@ -206,7 +208,7 @@ export class DataService {
     let countOf: () => number;
     if (!scope) {
       const shape = `${table.name}|${q.binder.shape.join("|")}|${perm?.shape ?? "all"}`;
-      rows = this.ctx.db.prepare(`list:${shape}`, () => build().rows).all(values);
+      rows = this.ctx.db.prepare(`list:${shape}|${q.size}`, () => build().rows).all(values);
       countOf = () => this.ctx.db.prepare(`count:${shape}`, () => build().count).get<{ n: number }>(values)!.n;
     } else {
       const built = build();
@@ -231,15 +233,24 @@ export class DataService {
     return { resources, total, page: q.page, size: q.size };
   }
 
+  /** One statement reads the row with its permission facts; the gate runs on them before anything is returned. */
   get(who: Identity, tableName: string, id: string, fields?: string[]): Resource {
     const table = this.table(tableName);
     this.gateTable(who, "peek", table);
-    const row = this.loadRow(table, id);
-    this.gateRow(who, "read", table, row);
+    if (!isUuid(id)) throw badRequest("Invalid id", `"${id}" is not a valid id (expected a UUID)`);
+    const cols = selectedColumns(table, fields);
+    const row = this.ctx.db
+      .prepare(`get:${table.name}:${fields?.join(",") ?? "*"}`, () => {
+        const owner = table.hasOwner ? sql`, t.user_account_id AS "__owner"` : sql``;
+        return sql`SELECT ${selectList(cols)}, t.permission AS "__permission"${owner} FROM ${sql.identifier(table.name)} t WHERE t.reference_id = ${sql.placeholder("ref")}`;
+      })
+      .get<Record<string, unknown>>({ ref: uuidToBytes(id) });
+    if (!row) throw notFound("Not found", `there is no ${table.name} with id ${id}`);
+    this.gateRow(who, "read", table, { id: row[INTERNAL_ID] as number, permission: row.__permission as number, user_account_id: row.__owner as number | null });
     if (fields) for (const f of fields) if (!table.apiColumns.some((c) => c.ColumnName === f)) {
       throw badRequest("Invalid parameter", `table ${table.name} has no column "${f}"`, { parameter: `fields[${table.name}]` });
     }
-    return this.readResource(table, row.id, fields);
+    return toResource(table, cols, row);
   }
 
   /** Which attributes a client may write: declared columns, plus permission and the owner on update. */

@@ -6,8 +6,8 @@ import { AUTHENTICATED_EXECUTE, bit, type Operation } from "./bits.ts";
 export interface PermissionInstance {
   ownerId: number | null;
   permission: number;
-  /** Group grants: the join row's permission is what counts, never the object's own. */
-  groups: { groupId: number; permission: number }[];
+  /** Group grants: the join row's permission is what counts, never the object's own. May load on first read. */
+  readonly groups: { groupId: number; permission: number }[];
 }
 
 export interface Verdict {
@@ -16,32 +16,50 @@ export interface Verdict {
   reason: string;
 }
 
-export function explain(who: Identity, op: Operation, obj: PermissionInstance): Verdict {
-  if (who.isAdmin) return { allowed: true, reason: "administrators may do everything" };
+type Rule = "admin" | "authenticated" | "owner" | "guest" | "group" | "denied";
+
+/** Which rule allows `op`, checked in Daptin's order; group grants are read only when nothing before allows. */
+function decide(who: Identity, op: Operation, obj: PermissionInstance): Rule {
+  if (who.isAdmin) return "admin";
   const p = obj.permission;
-  if (op === "execute" && who.kind === "user" && (p & AUTHENTICATED_EXECUTE) !== 0) {
-    return { allowed: true, reason: "any signed-in user may execute (authenticated_execute)" };
-  }
+  if (op === "execute" && who.kind === "user" && (p & AUTHENTICATED_EXECUTE) !== 0) return "authenticated";
   // Unlike Daptin, an ownerless object never matches a guest's "null" user id: owner bits need a real owner.
-  if (obj.ownerId !== null && who.userId !== null && obj.ownerId === who.userId && (p & bit("owner", op)) !== 0) {
-    return { allowed: true, reason: `the owner may ${op}` };
+  if (obj.ownerId !== null && who.userId !== null && obj.ownerId === who.userId && (p & bit("owner", op)) !== 0) return "owner";
+  if ((p & bit("guest", op)) !== 0) return "guest";
+  if (who.groupIds.length > 0 && sharedGrant(who, op, obj) !== undefined) return "group";
+  return "denied";
+}
+
+function sharedGrant(who: Identity, op: Operation, obj: PermissionInstance): number | undefined {
+  const g = bit("group", op);
+  for (const grant of obj.groups) {
+    if ((grant.permission & g) !== 0 && who.groupIds.includes(grant.groupId)) return grant.groupId;
   }
-  if ((p & bit("guest", op)) !== 0) return { allowed: true, reason: `everyone may ${op} (guest bit)` };
-  if (who.groupIds.length > 0) {
-    const g = bit("group", op);
-    for (const grant of obj.groups) {
-      if ((grant.permission & g) !== 0 && who.groupIds.includes(grant.groupId)) {
-        return { allowed: true, reason: `shared with a group of the caller (group ${grant.groupId}) that may ${op}` };
-      }
+  return undefined;
+}
+
+export function explain(who: Identity, op: Operation, obj: PermissionInstance): Verdict {
+  switch (decide(who, op, obj)) {
+    case "admin":
+      return { allowed: true, reason: "administrators may do everything" };
+    case "authenticated":
+      return { allowed: true, reason: "any signed-in user may execute (authenticated_execute)" };
+    case "owner":
+      return { allowed: true, reason: `the owner may ${op}` };
+    case "guest":
+      return { allowed: true, reason: `everyone may ${op} (guest bit)` };
+    case "group":
+      return { allowed: true, reason: `shared with a group of the caller (group ${sharedGrant(who, op, obj)}) that may ${op}` };
+    case "denied": {
+      const owner = obj.ownerId !== null && obj.ownerId === who.userId;
+      return {
+        allowed: false,
+        reason: owner ? `the owner bit for ${op} is not set` : `no guest bit, ${who.userId === null ? "caller is a guest" : "caller is not the owner"}, and no group grant for ${op}`,
+      };
     }
   }
-  const owner = obj.ownerId !== null && obj.ownerId === who.userId;
-  return {
-    allowed: false,
-    reason: owner ? `the owner bit for ${op} is not set` : `no guest bit, ${who.userId === null ? "caller is a guest" : "caller is not the owner"}, and no group grant for ${op}`,
-  };
 }
 
 export function can(who: Identity, op: Operation, obj: PermissionInstance): boolean {
-  return explain(who, op, obj).allowed;
+  return decide(who, op, obj) !== "denied";
 }

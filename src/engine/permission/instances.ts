@@ -43,13 +43,21 @@ export function rowInstance(db: SqlDb, table: TableInfo, has: { id: number; perm
   }
   if (table.isJoin) return { ownerId: null, permission: has.permission, groups: [] };
   const share = sharingTable(table.name);
-  const groups = registry.get(share)
-    ? db
-        .prepare(`share:${table.name}`, () =>
-          sql`SELECT usergroup_id AS groupId, permission FROM ${sql.identifier(share)} WHERE ${sql.identifier(`${table.name}_id`)} = ${sql.placeholder("id")}`,
-        )
-        .all<{ groupId: number; permission: number }>({ id: has.id })
-    : [];
   const owner = table.hasOwner && typeof has.user_account_id === "number" ? has.user_account_id : null;
-  return { ownerId: owner, permission: has.permission, groups };
+  let groups: { groupId: number; permission: number }[] | undefined;
+  return {
+    ownerId: owner,
+    permission: has.permission,
+    // Read only when the owner and guest bits did not already decide (most checks never need them).
+    get groups() {
+      groups ??= registry.get(share)
+        ? db
+            .prepare(`share:${table.name}`, () =>
+              sql`SELECT usergroup_id AS groupId, permission FROM ${sql.identifier(share)} WHERE ${sql.identifier(`${table.name}_id`)} = ${sql.placeholder("id")}`,
+            )
+            .all<{ groupId: number; permission: number }>({ id: has.id })
+        : [];
+      return groups;
+    },
+  };
 }
