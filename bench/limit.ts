@@ -94,8 +94,19 @@ const server = Bun.serve({
         total = (db.query<{ n: number }, (string | number)[]>(`SELECT count(*) AS n FROM product t WHERE ${where}`).get(...params))!.n;
         counts.set(key, total);
       }
+      // Page links as daptin writes them: the other parameters sorted by name, then first/prev/next/last URLs.
+      const last = Math.ceil(total / size);
+      const others = [...url.searchParams].filter(([k]) => k !== "page[number]");
+      const at = (n: number) => {
+        const pairs = [...others, ["page[number]", String(n)]].sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
+        return `${url.pathname}?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v!)}`).join("&")}`;
+      };
       const body: Record<string, unknown> = {
-        links: { current_page: page, from: (page - 1) * size, last_page: Math.ceil(total / size), per_page: size, to: page * size, total },
+        links: {
+          current_page: page, first_page_url: page !== 1 ? at(1) : undefined, from: (page - 1) * size, last_page: last,
+          last_page_url: last > 0 && page < last ? at(last) : undefined, next_page_url: last > 0 && page < last ? at(page + 1) : undefined,
+          per_page: size, prev_page_url: page !== 1 ? at(page - 1) : undefined, to: page * size, total,
+        },
         data: rows.map(resource),
       };
       if (url.searchParams.get("included_relations")) {
@@ -105,7 +116,25 @@ const server = Bun.serve({
               (SELECT r.reference_id FROM user_account r WHERE r.id = t.user_account_id) AS user_account_id
               FROM category t WHERE t.reference_id IN (${ids.map(() => "?").join(",")}) AND ${READ}`).all(...ids)
           : [];
-        body.included = cats.map((c) => ({ type: "category", id: uuid(c.reference_id), attributes: { __type: "category", name: c.name, reference_id: uuid(c.reference_id), permission: c.permission } }));
+        body.included = cats.map((c) => {
+          const id = uuid(c.reference_id)!;
+          const self = `/api/category/${id}`;
+          const owner = uuid(c.user_account_id);
+          const rel = (name: string, data: unknown) => ({ links: { self: `${self}/relationships/${name}`, related: `${self}/${name}` }, data });
+          return {
+            type: "category",
+            id,
+            attributes: {
+              __type: "category", created_at: c.created_at, name: c.name, permission: c.permission, reference_id: id,
+              updated_at: c.updated_at, user_account_id: owner, version: c.version,
+            },
+            relationships: {
+              product_id: rel("product_id", []),
+              user_account_id: rel("user_account_id", owner ? { type: "user_account", id: owner } : null),
+              usergroup_id: rel("usergroup_id", []),
+            },
+          };
+        });
       }
       return json(body);
     }

@@ -141,6 +141,12 @@ async function benchSize(size: number, rows: Row[]): Promise<void> {
   const half = Math.floor(ids.deletable.length / 2);
   const delIds = { ours: ids.deletable.slice(0, half), limit: ids.deletable.slice(half) };
   for (const s of scenarios(ids).filter((x) => !ONLY || ONLY.test(x.name))) {
+    // The limit must do the same work: its answers to the read scenarios are byte for byte ours.
+    if (!s.write) {
+      const path = s.path.replace("{id}", ids.sample[0]!);
+      const [a, b] = await Promise.all([ours.url, limit.url].map((u) => fetch(u + path).then((r) => r.text())));
+      if (a !== b) throw new Error(`the limit's answer to ${path} differs from daptin's:\n${a.slice(0, 300)}\n${b!.slice(0, 300)}`);
+    }
     const runs: { who: string; conns: number; headers: Record<string, string> }[] = s.write
       ? [{ who: "user", conns: 10, headers: auth }, { who: "user", conns: 50, headers: auth }]
       : [{ who: "guest", conns: 10, headers: plain }, { who: "guest", conns: 50, headers: plain }, { who: "user", conns: 50, headers: auth }];

@@ -224,7 +224,7 @@ export class Engine {
     });
     this.registryValue = registry;
     this.db.forgetPrepared();
-    this.data.forgetCounts();
+    this.data.forgetLists();
     this.refreshState();
     return { plan, world, warnings, applied: true, seeded };
   }
@@ -266,7 +266,7 @@ export class Engine {
     this.lastSync = now;
     if (!this.db.changedElsewhere()) return;
     this.refreshState();
-    this.data.forgetCounts();
+    this.data.forgetLists();
     const hash = this.config.get("schema.hash") ?? "";
     if (hash !== this.schemaHash) {
       this.schemaHash = hash;

@@ -4,20 +4,21 @@ import type { ListResult } from "../engine/data/crud.ts";
 
 export function resourceObject(r: Resource): Record<string, unknown> {
   const relationships: Record<string, unknown> = {};
-  for (const name of Object.keys(r.relationships).sort()) {
+  const names = Object.keys(r.relationships);
+  if (names.length > 1) names.sort();
+  const self = `/api/${r.type}/${r.id}`;
+  for (const name of names) {
     const rel = r.relationships[name]!;
-    const self = `/api/${r.type}/${r.id}`;
-    relationships[name] = {
-      links: { self: `${self}/relationships/${name}`, related: `${self}/${name}` },
-      ...(rel.data !== undefined ? { data: rel.data } : {}),
-    };
+    const member: Record<string, unknown> = { links: { self: `${self}/relationships/${name}`, related: `${self}/${name}` } };
+    if (rel.data !== undefined) member.data = rel.data;
+    relationships[name] = member;
   }
   return { type: r.type, id: r.id, attributes: r.attributes, relationships };
 }
 
 /**
  * Daptin's `links`: page counters plus first/prev/next/last URLs that keep the other query parameters (sorted by
- * name). Members are written in alphabetical order; absent URLs are undefined, which JSON leaves out.
+ * name, in byte order). Members are written in alphabetical order; absent URLs are undefined, which JSON leaves out.
  */
 export function pageLinks(url: URL, result: ListResult): Record<string, unknown> {
   const { total, page, size } = result;
@@ -29,7 +30,8 @@ export function pageLinks(url: URL, result: ListResult): Record<string, unknown>
     // The other parameters are sorted and encoded once; only the page number differs between the URLs.
     const pairs: [string, string | null][] = [...url.searchParams].filter(([k]) => k !== "page[number]");
     pairs.push(["page[number]", null]);
-    pairs.sort(([a], [b]) => a.localeCompare(b));
+    // Byte order of the names, as Go's url.Values.Encode sorts them (and far cheaper than localeCompare).
+    pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const i = pairs.findIndex(([, v]) => v === null);
     const text = (xs: [string, string | null][]) => xs.map(([k, v]) => `${k}=${encodeURIComponent(v!)}`).join("&");
     const before = text(pairs.slice(0, i));

@@ -12,7 +12,8 @@ import type { ColumnInfo, Registry, TableInfo } from "../schema/registry.ts";
 import { SERVER_MANAGED } from "../schema/standard.ts";
 import { decodeSchema } from "../schema/parse.ts";
 import { bytesToUuid, isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
-import { compileList, type ListParams } from "./list.ts";
+import { compileListCached, type ListParams } from "./list.ts";
+import { ListCache } from "./list-cache.ts";
 import { conform, firstViolation } from "./rules.ts";
 import { type LinkItem, RelationService } from "./relations.ts";
 import { INTERNAL_ID, joinAttributes, relationAttributes, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
@@ -63,8 +64,8 @@ const now = () => new Date().toISOString();
 
 export class DataService {
   readonly relations: RelationService;
-  /** Cached list totals: table -> (filters and view) -> count. */
-  private readonly counts = new Map<string, Map<string, number>>();
+  /** List totals and page bookmarks per table and view. */
+  private readonly lists = new ListCache();
 
   constructor(private readonly ctx: DataContext) {
     this.relations = new RelationService(ctx, this);
@@ -73,7 +74,7 @@ export class DataService {
   /** After a commit: cached totals of the written table go, then the listeners hear of it. */
   committed(event: { type: "create" | "update" | "delete"; table: string; id: string }): void {
     // A delete may cascade (join rows, cleared links) into other tables: forget every total.
-    this.forgetCounts(event.type === "delete" ? undefined : event.table);
+    this.forgetLists(event.type === "delete" ? undefined : event.table);
     // Table-level permissions live in `world` and its group grants (also changed through relationship routes).
     if (event.table === "world" || event.table.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
     this.ctx.afterCommit(event);
@@ -162,34 +163,40 @@ export class DataService {
       .map((x) => bytesToUuid(x.r)!);
   }
 
-  /** Forgets cached totals: of one table (and what its sharing rows affect), or all of them. */
-  forgetCounts(table?: string): void {
-    if (table === undefined) {
-      this.counts.clear();
-      return;
-    }
-    this.counts.delete(table);
-    const shared = /^(.+)_\1_id_has_usergroup_usergroup_id$/.exec(table);
-    if (shared) this.counts.delete(shared[1]!);
+  /** Forgets remembered list totals and bookmarks: of one table (and what its sharing rows affect), or all. */
+  forgetLists(table?: string): void {
+    this.lists.forget(table);
   }
 
   /**
    * Lists rows the caller may read. `scope` narrows to rows related to one parent (relation listings).
-   * A plain page (no filters) runs as a prepared statement per shape; totals are cached per table and view
-   * until a write touches the table, so `total` stays exact without a count over the table on every request.
+   * A page runs as a prepared statement per shape. Totals are remembered per table and view until a write touches
+   * the table, so `total` stays exact without a count over the table on every request; so are bookmarks, which
+   * let a deep page start from a known row instead of walking OFFSET rows (see list-cache.ts).
    */
   list(who: Identity, tableName: string, params: ListParams, scope?: ListScope): ListResult {
     const table = this.table(tableName);
     for (const name of Object.keys(params.relationFilters ?? {})) {
       if (!table.relations.has(name)) throw badRequest("Invalid parameter", `table ${table.name} has no relation "${name}"`, { parameter: name });
     }
-    const q = compileList(table, params, scope?.defaultPageSize);
+    const q = compileListCached(table, params, scope?.defaultPageSize);
     this.gateTable(who, "peek", table);
     const perm = readFilter(who, table, this.ctx.registry());
-    const values: Record<string, unknown> = { ...q.binder.values, ...perm?.values, offset: (q.page - 1) * q.size };
     const cols = selectedColumns(table, q.fields);
+    const offset = (q.page - 1) * q.size;
+    const values: Record<string, unknown> = { ...q.binder.values, ...perm?.values, offset };
+    const view = scope ? undefined : this.lists.view(table.name, JSON.stringify([params.query, params.filter, params.relationFilters, perm?.shape, perm?.values]));
+    const keys = view ? keysetOf(table, q.sort, cols) : undefined;
+    const order = keys ? `${keys.desc ? "-" : ""}${keys.column ?? "id"}` : "";
+    const mark = keys && offset > 0 ? view!.nearest(order, offset) : undefined;
+    if (mark) {
+      values.offset = offset - mark.position;
+      values.bid = mark.id;
+      if (keys!.column) values.bv = mark.value;
+    }
     const build = () => {
       const where = [...q.where, ...(perm ? [perm.sql()] : []), ...(scope?.where ? [scope.where] : [])];
+      if (mark) where.push(keysetCondition(keys!));
       const join = scope?.join;
       const joinSql = join
         ? sql` JOIN ${sql.identifier(join.table)} j ON j.${sql.identifier(join.otherColumn)} = t.id AND j.${sql.identifier(join.selfColumn)} = ${join.parentId}`
@@ -205,25 +212,22 @@ export class DataService {
       };
     };
     let rows: Record<string, unknown>[];
-    let countOf: () => number;
-    if (!scope) {
+    let total: number;
+    if (view) {
       const shape = `${table.name}|${q.binder.shape.join("|")}|${perm?.shape ?? "all"}`;
-      rows = this.ctx.db.prepare(`list:${shape}|${q.size}`, () => build().rows).all(values);
-      countOf = () => this.ctx.db.prepare(`count:${shape}`, () => build().count).get<{ n: number }>(values)!.n;
+      rows = this.ctx.db.prepare(`list:${shape}|${q.size}${mark ? "|from" : ""}`, () => build().rows).all(values);
+      view.total ??= this.ctx.db.prepare(`count:${shape}`, () => build().count).get<{ n: number }>(values)!.n;
+      total = view.total;
+      if (keys && rows.length > 0) {
+        const at = (position: number, row: Record<string, unknown>) =>
+          view.mark(order, { position, id: row[INTERNAL_ID] as number, ...(keys.column ? { value: row[keys.column] } : {}) });
+        at(offset, rows[0]!);
+        at(offset + rows.length - 1, rows[rows.length - 1]!);
+      }
     } else {
       const built = build();
       rows = this.ctx.db.all<Record<string, unknown>>(built.rows, values);
-      countOf = () => this.ctx.db.get<{ n: number }>(built.count, values)!.n;
-    }
-    let total: number;
-    if (scope) total = countOf();
-    else {
-      const key = JSON.stringify([params.query, params.filter, params.relationFilters, perm?.shape, perm?.values]);
-      let byTable = this.counts.get(table.name);
-      if (!byTable) this.counts.set(table.name, (byTable = new Map()));
-      total = byTable.get(key) ?? countOf();
-      if (byTable.size > 1000) byTable.clear();
-      byTable.set(key, total);
+      total = this.ctx.db.get<{ n: number }>(built.count, values)!.n;
     }
     const resources = rows.map((r) => {
       const res = toResource(table, cols, r);
@@ -611,4 +615,24 @@ export function linkItems(data: unknown[], pointer: string): LinkItem[] {
     const attrs = (item.attributes ?? item.meta) as Record<string, JsonValue> | undefined;
     return { id: item.id, ...(attrs && typeof attrs === "object" ? { attributes: attrs } : {}) };
   });
+}
+
+/**
+ * Whether a list's order allows bookmarks: by id alone, or by one non-null, selected, non-reference column with the
+ * id as tie-breaker (its stored value is in the row, and (column, id) is a total order).
+ */
+function keysetOf(table: TableInfo, sort: { column: string; desc: boolean }[], cols: ColumnInfo[]): { column?: string; desc: boolean } | undefined {
+  if (sort.length !== 1) return undefined;
+  const { column, desc } = sort[0]!;
+  if (column === "id") return { desc };
+  const c = table.column.get(column);
+  if (!c || c.IsNullable || c.references || !cols.includes(c)) return undefined;
+  return { column, desc };
+}
+
+/** Rows from a bookmark on, in the list's order: `(column, id) >= (value, id)` (or `<=` descending). */
+function keysetCondition(keys: { column?: string; desc: boolean }): SQL {
+  const op = sql.raw(keys.desc ? "<=" : ">=");
+  if (!keys.column) return sql`t.id ${op} ${sql.placeholder("bid")}`;
+  return sql`(t.${sql.identifier(keys.column)}, t.id) ${op} (${sql.placeholder("bv")}, ${sql.placeholder("bid")})`;
 }

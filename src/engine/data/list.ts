@@ -43,6 +43,8 @@ export interface CompiledList {
   where: SQL[];
   /** Built when the statement is compiled. */
   orderBy: () => SQL;
+  /** The sort keys as asked (the id tie-breaker `orderBy` adds is not listed). */
+  sort: { column: string; desc: boolean }[];
   page: number;
   size: number;
   fields?: string[];
@@ -219,8 +221,29 @@ function relationFilter(b: Binder, table: TableInfo, name: string, ids: string):
   return sql`EXISTS (SELECT 1 FROM ${sql.identifier(s.table)} j WHERE j.${sql.identifier(s.selfColumn)} = t.id AND j.${sql.identifier(s.otherColumn)} IN ${targets})`;
 }
 
+const pageOf = (p: ListParams) => intParam(p.pageNumber, "page[number]", 1, 1, 1_000_000_000);
+
+/** Compiled lists per table and parameters (all but the page number): polled list URLs skip parsing and SQL building. */
+const compiled = new WeakMap<TableInfo, Map<string, CompiledList>>();
+
+/** `compileList`, remembered per registry table; the result is shared and must not be changed. */
+export function compileListCached(table: TableInfo, p: ListParams, defaultSize = DEFAULT_PAGE_SIZE): CompiledList {
+  const page = pageOf(p);
+  let byParams = compiled.get(table);
+  if (!byParams) compiled.set(table, (byParams = new Map()));
+  const key = JSON.stringify([p.pageSize, p.sort, p.query, p.filter, p.fields, p.relationFilters, defaultSize]);
+  let q = byParams.get(key);
+  if (!q) {
+    q = compileList(table, { ...p, pageNumber: undefined }, defaultSize);
+    // Parameters come from clients: bound what is remembered.
+    if (byParams.size >= 500) byParams.clear();
+    byParams.set(key, q);
+  }
+  return page === q.page ? q : { ...q, page };
+}
+
 export function compileList(table: TableInfo, p: ListParams, defaultSize = DEFAULT_PAGE_SIZE): CompiledList {
-  const page = intParam(p.pageNumber, "page[number]", 1, 1, 1_000_000_000);
+  const page = pageOf(p);
   const size = intParam(p.pageSize, "page[size]", defaultSize, 1, MAX_PAGE_SIZE);
   const where: SQL[] = [];
   const binder = new Binder();
@@ -250,5 +273,5 @@ export function compileList(table: TableInfo, p: ListParams, defaultSize = DEFAU
     for (const f of fields) queryable(table, f, "fields");
   }
   binder.shape.push(`sort:${sort.map((x) => `${x.desc ? "-" : ""}${x.column}`).join(",")}`, `fields:${fields?.join(",") ?? "*"}`);
-  return { binder, where, orderBy, page, size, fields };
+  return { binder, where, orderBy, sort, page, size, fields };
 }

@@ -117,7 +117,7 @@ export class RelationService {
       if (e instanceof DaptinError) throw e;
       this.data.translateConstraint(table, e);
     }
-    this.data.forgetCounts(s.kind === "join" ? s.table : rel.target);
+    this.data.forgetLists(s.kind === "join" ? s.table : rel.target);
     this.data.committed({ type: "update", table: table.name, id });
   }
 

@@ -70,7 +70,7 @@ export class Otp {
       const permission = this.data.defaultPermission(this.data.table("user_otp_account"));
       this.db.run(sql`INSERT INTO user_otp_account (mobile_number, otp_secret, verified, otp_of_account, user_account_id, reference_id, permission, version, created_at, updated_at)
         VALUES (${input.mobile ?? null}, ${encrypt(secret, this.secret())}, 0, ${user.userId}, ${user.userId}, ${uuidToBytes(newReferenceId())}, ${permission}, 1, ${now}, ${now})`);
-      this.data.forgetCounts("user_otp_account");
+      this.data.forgetLists("user_otp_account");
       account = this.find(email ?? user.email ?? undefined, undefined)!;
     } else if (input.mobile && input.purpose === "enrollment") {
       this.db.run(sql`UPDATE user_otp_account SET mobile_number = ${input.mobile} WHERE id = ${account.id}`);

@@ -38,7 +38,7 @@ function insertAll(
     }
   });
   progress?.(count, total);
-  ctx.data.forgetCounts(truncate ? undefined : table);
+  ctx.data.forgetLists(truncate ? undefined : table);
   return count;
 }
 
