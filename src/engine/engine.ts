@@ -89,7 +89,9 @@ export class Engine {
         // Memberships change through either side's relationship routes (the event names the side written).
         const identities = e.type === "delete" || /^(user_account|usergroup)$|^user_account_user_account_id_has_usergroup/.test(e.table);
         if (identities) this.users.invalidate();
-        if (identities || /^(world|action)$|^(world_world|action_action)_id_has_usergroup/.test(e.table)) this.generationValue++;
+        const actions = /^(world|action)$|^(world_world|action_action)_id_has_usergroup/.test(e.table);
+        if (actions) this.actions.invalidate();
+        if (identities || actions) this.generationValue++;
         for (const l of this.listeners) l(e);
       },
     });
@@ -246,6 +248,7 @@ export class Engine {
     this.adminExists = hasAdministrator(this.db);
     this.tablePermissions.invalidate();
     this.users.invalidate();
+    this.actions.invalidate();
     this.encryptionSecret = this.config.get("encryption.secret");
     this.mailSender = mailSenderFor(this.config.get("mail.smtp.url"));
     this.tokensValue = new Tokens({

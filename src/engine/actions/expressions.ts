@@ -41,6 +41,16 @@ const text = (v: JsonValue | undefined): string =>
 
 const INTERPOLATION = /\$([A-Za-z0-9_[\]]+)?(\.[A-Za-z0-9_[\]]+)*/g;
 
+const isScript = (s: string) => s.startsWith("!") || (s.length > 3 && s.startsWith("{{") && s.endsWith("}}")) || s.startsWith("js:");
+
+/** Whether any expression in `value` is JavaScript (the sandbox must be loaded before the chain runs). */
+export function hasScript(value: JsonValue | undefined): boolean {
+  if (typeof value === "string") return isScript(value);
+  if (Array.isArray(value)) return value.some(hasScript);
+  if (value !== null && typeof value === "object") return Object.values(value).some(hasScript);
+  return false;
+}
+
 /** One string value: returns the evaluated value; `undefined` means "leave the key out". */
 export function evaluateString(s: string, ctx: Context): JsonValue | undefined {
   if (s === "") return "";

@@ -22,7 +22,7 @@ import {
 } from "./performers/schema.ts";
 import { checkTags, conform } from "../data/rules.ts";
 import { validation } from "../errors.ts";
-import type { Context } from "./expressions.ts";
+import { type Context, hasScript } from "./expressions.ts";
 import { OutcomeChain } from "./outcomes.ts";
 import { loadSandbox } from "./sandbox.ts";
 import type { ActionDef, ActionResponse, Progress } from "./types.ts";
@@ -50,22 +50,52 @@ const PERFORMERS: Record<string, Performer> = {
   __publish_to_topic: publishToTopic,
 };
 
+/** An action row as the runner needs it: its gate facts and its parsed definition. */
+interface LoadedAction {
+  id: number;
+  permission: number;
+  user_account_id: number | null;
+  action: ActionDef;
+  /** Whether an outcome uses JavaScript (only then is the WebAssembly sandbox loaded). */
+  scripted: boolean;
+  /** Whether an expression may read the caller's row (`user`): scripts may, paths naming `user` do. */
+  readsUser: boolean;
+}
+
 export class ActionRunner {
   private readonly chain: OutcomeChain;
+  /** "table/name" -> loaded action; forgotten on any write to actions or tables (see `invalidate`). */
+  private readonly loaded = new Map<string, LoadedAction | null>();
 
   constructor(private readonly ctx: PerformerContext) {
     this.chain = new OutcomeChain(ctx, PERFORMERS);
   }
 
-  /** The action row of (table, name), or a 404. */
-  private load(type: string, name: string) {
-    // Read on every call (an action edited through /api/action works at once); one prepared statement.
-    const row = this.ctx.db
-      .prepare("action:load", () => sql`SELECT a.id, a.permission, a.user_account_id, a.action_schema FROM action a JOIN world w ON w.id = a.world_id
-        WHERE w.table_name = ${sql.placeholder("type")} AND a.action_name = ${sql.placeholder("name")}`)
-      .get<{ id: number; permission: number; user_account_id: number | null; action_schema: string }>({ type, name });
-    if (!row) throw notFound("No such action", `there is no action "${name}" on ${type}`);
-    return row;
+  /** Forgets loaded actions: after a write to `action`, `world` or their grants, or another process's change. */
+  invalidate(): void {
+    this.loaded.clear();
+  }
+
+  /** The action of (table, name), or a 404. Read once, then remembered until actions change (edits apply at once). */
+  private load(type: string, name: string): LoadedAction {
+    const key = `${type}/${name}`;
+    let found = this.loaded.get(key);
+    if (found === undefined) {
+      const row = this.ctx.db
+        .prepare("action:load", () => sql`SELECT a.id, a.permission, a.user_account_id, a.action_schema FROM action a JOIN world w ON w.id = a.world_id
+          WHERE w.table_name = ${sql.placeholder("type")} AND a.action_name = ${sql.placeholder("name")}`)
+        .get<{ id: number; permission: number; user_account_id: number | null; action_schema: string }>({ type, name });
+      if (row) {
+        const action = JSON.parse(row.action_schema) as ActionDef;
+        const scripted = (action.OutFields ?? []).some((o) => hasScript(o.Attributes) || hasScript(o.Condition));
+        const readsUser = scripted || /\buser\b/.test(JSON.stringify((action.OutFields ?? []).map((o) => [o.Attributes, o.Condition])));
+        found = { id: row.id, permission: row.permission, user_account_id: row.user_account_id, action, scripted, readsUser };
+      } else found = null;
+      if (this.loaded.size >= 1000) this.loaded.clear();
+      this.loaded.set(key, found);
+    }
+    if (!found) throw notFound("No such action", `there is no action "${name}" on ${type}`);
+    return found;
   }
 
   /** Every action the caller may run (all of them for administrators), with its table. */
@@ -89,12 +119,12 @@ export class ActionRunner {
   }
 
   async run(who: Identity, type: string, name: string, attributes: Record<string, JsonValue>, progress?: Progress): Promise<ActionResponse[]> {
-    await loadSandbox();
     const table = this.ctx.registry().get(type);
     if (!table) throw notFound("Unknown table", `there is no table named "${type}"`);
     const row = this.load(type, name);
-    const action = JSON.parse(row.action_schema) as ActionDef;
+    const action = row.action;
     if (!this.mayRun(who, table, this.ctx.registry().get("action")!, row)) throw forbidden("Forbidden", `you may not run ${name} on ${type}`);
+    if (row.scripted) await loadSandbox();
     const ctx: Context = {};
     const subjectId = attributes[`${type}_id`];
     if (subjectId !== undefined && subjectId !== null && subjectId !== "") {
@@ -114,7 +144,7 @@ export class ActionRunner {
     const input = this.validate(action, attributes);
     for (const f of action.InFields ?? []) ctx[f.ColumnName || f.Name] = input[f.ColumnName || f.Name] ?? "";
     ctx.attributes = input;
-    if (who.userId !== null) {
+    if (who.userId !== null && row.readsUser) {
       const me = this.ctx.data.readResource(this.ctx.registry().get("user_account")!, who.userId, undefined, false);
       ctx.user = { ...me.attributes, id: who.userId };
     }
