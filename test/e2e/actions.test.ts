@@ -128,6 +128,7 @@ describe("schema actions and actions written through the API", () => {
       InFields: [{ Name: "who", ColumnType: "label" }],
       OutFields: [{ Type: "client.notify", Method: "ACTIONRESPONSE", Attributes: { message: "Hello $who" } }],
     };
+    expect((await run("hello", { who: "world" })).status).toBe(404); // remembered as missing until actions change
     const created = await api(s, "POST", "/api/action", {
       data: { type: "action", attributes: { action_name: "hello", label: "Say hello", world_id: world.body.data[0].id, action_schema: JSON.stringify(def) } },
     });
@@ -135,10 +136,15 @@ describe("schema actions and actions written through the API", () => {
     expect(created.body.data.attributes).not.toHaveProperty("action_schema");
     const hello = await run("hello", { who: "world" });
     expect(hello.body).toEqual([{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: "Hello world" } }]);
+    // An edit applies at the next call.
+    const edited = { ...def, OutFields: [{ ...def.OutFields[0]!, Attributes: { message: "Goodbye $who" } }] };
+    const patch = await api(s, "PATCH", `/api/action/${created.body.data.id}`, { data: { type: "action", attributes: { action_schema: JSON.stringify(edited) } } });
+    expect(patch.status).toBe(200);
+    expect((await run("hello", { who: "world" })).body[0].Attributes.message).toBe("Goodbye world");
     const dl = await api(s, "POST", "/action/action/get_action_schema", { attributes: { action_id: created.body.data.id } });
     expect(dl.status).toBe(200);
     expect(dl.body[0].Attributes.name).toBe("hello.action.json");
-    expect(JSON.parse(Buffer.from(dl.body[0].Attributes.content, "base64").toString()).OutFields[0].Attributes.message).toBe("Hello $who");
+    expect(JSON.parse(Buffer.from(dl.body[0].Attributes.content, "base64").toString()).OutFields[0].Attributes.message).toBe("Goodbye $who");
     const broken = await api(s, "POST", "/api/action", {
       data: { type: "action", attributes: { action_name: "broken", label: "x", world_id: world.body.data[0].id, action_schema: "{\"Name\": \"broken\"}" } },
     });
