@@ -7,6 +7,7 @@ const result = await Bun.build({
   entrypoints: ["./src/cli/entry.ts"],
   compile: { outfile },
   minify: true,
+  splitting: true,
   sourcemap: "none",
   target: "bun",
 });

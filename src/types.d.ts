@@ -4,12 +4,12 @@ declare module "*.yaml" {
   export default text;
 }
 
-// The API reference page's assets, embedded as text.
+// The API reference page's assets, embedded as files: the import is the file's path.
 declare module "swagger-ui-dist/swagger-ui.css" {
-  const text: string;
-  export default text;
+  const path: string;
+  export default path;
 }
 declare module "swagger-ui-dist/swagger-ui-bundle.js" {
-  const text: string;
-  export default text;
+  const path: string;
+  export default path;
 }

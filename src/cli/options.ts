@@ -1,6 +1,6 @@
 // Options shared by the commands that open a database, read from flags first, then DAPTIN_* variables.
 import type { Command } from "commander";
-import { Engine, type EngineConfig } from "../engine/engine.ts";
+import { Engine, type EngineConfig, type OpenOptions } from "../engine/engine.ts";
 import { notFound } from "../engine/errors.ts";
 import type { Identity } from "../engine/identity/identity.ts";
 import { UsageError } from "./output.ts";
@@ -44,8 +44,8 @@ export function normaliseArgv(argv: string[]): string[] {
 }
 
 /** Opens the engine on the command's database, runs `fn`, and always closes it. */
-export async function withEngine<T>(opts: DbOptions, fn: (engine: Engine) => T | Promise<T>): Promise<T> {
-  const engine = Engine.open(engineConfig(opts)).engine;
+export async function withEngine<T>(opts: DbOptions, fn: (engine: Engine) => T | Promise<T>, open: OpenOptions = {}): Promise<T> {
+  const engine = Engine.open(engineConfig(opts), open).engine;
   try {
     return await fn(engine);
   } finally {

@@ -44,6 +44,11 @@ export interface OpenOptions {
   schemaDocs?: SchemaDoc[];
   /** Plan only: report what would change and leave the database as it was. */
   dryRun?: boolean;
+  /**
+   * Describe the database as stored, without bringing it up to date (read-only commands such as `apispec`).
+   * A database that is not initialised, or lacks a table the registry expects, is still migrated first.
+   */
+  asStored?: boolean;
 }
 
 export interface ApplyReport {
@@ -148,7 +153,7 @@ export class Engine {
     const engine = new Engine(db);
     engine.schemaFiles = opts.schemaFiles ?? [];
     try {
-      const report = engine.applySchema(opts);
+      const report = (opts.asStored && engine.openAsStored()) || engine.applySchema(opts);
       return { engine, report };
     } catch (e) {
       db.close();
@@ -229,6 +234,20 @@ export class Engine {
     this.data.forgetLists();
     this.refreshState();
     return { plan, world, warnings, applied: true, seeded };
+  }
+
+  /** The registry from the stored definitions alone; null when the database needs migrating first. */
+  private openAsStored(): ApplyReport | null {
+    const tables = new Set(this.db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table'`).map((r) => r.name));
+    if (!tables.has("_config") || !tables.has("world")) return null;
+    const hash = this.config.get("schema.hash");
+    if (!hash) return null;
+    const { registry, warnings } = this.buildRegistry([]);
+    for (const t of registry.tables.keys()) if (!tables.has(t)) return null;
+    this.schemaHash = hash;
+    this.registryValue = registry;
+    this.refreshState();
+    return { plan: { steps: [], refusals: [] }, world: [], warnings, applied: false, seeded: false };
   }
 
   private computeSchemaHash(): string {

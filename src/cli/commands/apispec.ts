@@ -24,6 +24,6 @@ export function registerApiSpec(program: Command): void {
       const cache = new ApiSpecCache(engine);
       const text = format === "json" ? cache.json(SYSTEM, opts.server) : cache.yaml(SYSTEM, opts.server);
       process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-    });
+    }, { asStored: true });
   });
 }
