@@ -9,6 +9,29 @@ type Bindable = string | number | bigint | boolean | null | Uint8Array;
 
 const compiler = new SQLiteSyncDialect();
 
+/**
+ * Every parameter marker becomes `+?` (unary plus: the same value, no affinity, like a bare parameter). When a
+ * parameter is compared with a column that appears elsewhere in the statement (`name = ?` with `ORDER BY id`, the
+ * owner filter next to the owner subquery), SQLite's constant propagation makes the plan depend on the bound value,
+ * and then every rebinding re-prepares the statement: measured 17-20 us instead of 1.4 us for a filtered page.
+ * `+?` keeps index use (the column side is untouched) and stops the propagation. Markers inside quotes are left alone.
+ */
+export function unpropagated(text: string): string {
+  let out = "";
+  let quote: string | null = null;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"' || ch === "`") quote = ch;
+    else if (ch === "?") {
+      out += "+?";
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
 export function openSqlite(path: string, opts: { readonly?: boolean } = {}): SqlDb {
   const db = new Database(path, { create: !opts.readonly, readonly: opts.readonly, strict: true });
   // WAL lets the CLI and a running server share the file; synchronous=NORMAL in WAL mode keeps every
@@ -28,7 +51,7 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
   const compile = (q: SQL, values?: Record<string, unknown>) => {
     const { sql, params } = compiler.sqlToQuery(q);
     count++;
-    return { stmt: db.query<Row, Bindable[]>(sql), params: fill(params, values) };
+    return { stmt: db.query<Row, Bindable[]>(unpropagated(sql)), params: fill(params, values) };
   };
 
   // One wrapper for every transaction (building it per call costs more than the BEGIN itself).
@@ -38,7 +61,7 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
     let p = prepared.get(key);
     if (p) return p;
     const { sql: text, params } = compiler.sqlToQuery(build());
-    const stmt = db.query<Row, Bindable[]>(text);
+    const stmt = db.query<Row, Bindable[]>(unpropagated(text));
     // Which parameters are placeholders (filled per call) and which are constants of the shape.
     const slots = params.map((v) => (v instanceof Placeholder ? (v as Placeholder<string>).name : null));
     const bind = (values: Record<string, unknown> = {}) => {
