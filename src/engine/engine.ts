@@ -91,10 +91,12 @@ export class Engine {
       defaultRowPermission: () => (this.adminExists ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS),
       encryptionSecret: () => this.encryptionSecret,
       afterCommit: (e) => {
-        // Memberships change through either side's relationship routes (the event names the side written).
-        const identities = e.type === "delete" || /^(user_account|usergroup)$|^user_account_user_account_id_has_usergroup/.test(e.table);
+        // Memberships change through either side's relationship routes (the event names the side written); a delete
+        // also changes the rows its cascades reach.
+        const touched = e.type === "delete" ? [...this.registryValue.deleteReaches(e.table)] : [e.table];
+        const identities = touched.some((t) => /^(user_account|usergroup)$|^user_account_user_account_id_has_usergroup/.test(t));
         if (identities) this.users.invalidate();
-        const actions = /^(world|action)$|^(world_world|action_action)_id_has_usergroup/.test(e.table);
+        const actions = touched.some((t) => /^(world|action)$|^(world_world|action_action)_id_has_usergroup/.test(t));
         if (actions) this.actions.invalidate();
         if (identities || actions) this.generationValue++;
         for (const l of this.listeners) l(e);

@@ -73,8 +73,9 @@ export class DataService {
 
   /** After a commit: cached totals of the written table go, then the listeners hear of it. */
   committed(event: { type: "create" | "update" | "delete"; table: string; id: string }): void {
-    // A delete may cascade (join rows, cleared links) into other tables: forget every total.
-    this.forgetLists(event.type === "delete" ? undefined : event.table);
+    // A delete may cascade (join rows, cleared links) into other tables: forget theirs too.
+    if (event.type === "delete") for (const t of this.ctx.registry().deleteReaches(event.table)) this.forgetLists(t);
+    else this.forgetLists(event.table);
     // Table-level permissions live in `world` and its group grants (also changed through relationship routes).
     if (event.table === "world" || event.table.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
     this.ctx.afterCommit(event);

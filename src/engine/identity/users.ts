@@ -41,7 +41,7 @@ export class Users {
 
   administratorsGroupId(): number | null {
     if (this.adminGroupId === undefined) {
-      this.adminGroupId = this.db.get<{ id: number }>(sql`SELECT id FROM usergroup WHERE name = 'administrators'`)?.id ?? null;
+      this.adminGroupId = this.db.prepare("user:admins", () => sql`SELECT id FROM usergroup WHERE name = 'administrators'`).get<{ id: number }>()?.id ?? null;
     }
     return this.adminGroupId;
   }

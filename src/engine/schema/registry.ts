@@ -83,6 +83,7 @@ export class Registry {
   readonly relations: RelationDef[] = [];
   /** For each table, the columns of other tables that point at it (for delete checks). */
   readonly referencedBy = new Map<string, { table: string; column: string; onDelete: OnDelete }[]>();
+  private readonly reaches = new Map<string, Set<string>>();
 
   constructor(defs: TableDef[], extraRelations: RelationDef[] = []) {
     const work = new Map<string, TableDef>();
@@ -140,6 +141,24 @@ export class Registry {
       }
     }
     for (const r of this.relations) this.linkRelation(r);
+  }
+
+  /** The tables whose rows a delete in `table` may change: itself, and transitively those whose links cascade or clear. */
+  deleteReaches(table: string): ReadonlySet<string> {
+    let reach = this.reaches.get(table);
+    if (!reach) {
+      reach = new Set([table]);
+      const todo = [table];
+      while (todo.length > 0) {
+        for (const ref of this.referencedBy.get(todo.pop()!) ?? []) {
+          if (ref.onDelete === "restrict" || reach.has(ref.table)) continue;
+          reach.add(ref.table);
+          if (ref.onDelete === "cascade") todo.push(ref.table);
+        }
+      }
+      this.reaches.set(table, reach);
+    }
+    return reach;
   }
 
   private buildTable(d: TableDef, fkMeta: Map<string, { table: string; onDelete: OnDelete }>): TableInfo {
