@@ -8,17 +8,30 @@ export type Context = Record<string, JsonValue>;
 
 export class EvaluationError extends Error {}
 
+/** Parsed paths: they come from action definitions, so there are few and they repeat on every call. */
+const parsedPaths = new Map<string, string[]>();
+
+function segmentsOf(path: string): string[] {
+  let segments = parsedPaths.get(path);
+  if (!segments) {
+    segments = path.split(".").flatMap((seg, i) => {
+      if (i === 0 && seg === "") return ["subject"];
+      const parts: string[] = [];
+      const m = /^([^[\]]*)((\[\d+\])*)$/.exec(seg);
+      if (!m) return [seg];
+      if (m[1]) parts.push(m[1]);
+      for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) parts.push(idx[1]!);
+      return parts;
+    });
+    if (parsedPaths.size >= 10_000) parsedPaths.clear();
+    parsedPaths.set(path, segments);
+  }
+  return segments;
+}
+
 /** Walks `a.b[0].c`; an empty first segment means `subject` (`~.name`, `$.name`). */
 function walk(ctx: Context, path: string, strict: boolean): JsonValue | undefined {
-  const segments = path.split(".").flatMap((seg, i) => {
-    if (i === 0 && seg === "") return ["subject"];
-    const parts: string[] = [];
-    const m = /^([^[\]]*)((\[\d+\])*)$/.exec(seg);
-    if (!m) return [seg];
-    if (m[1]) parts.push(m[1]);
-    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) parts.push(idx[1]!);
-    return parts;
-  });
+  const segments = segmentsOf(path);
   let cur: JsonValue | undefined = ctx;
   for (const [i, seg] of segments.entries()) {
     if (cur === null || cur === undefined) {

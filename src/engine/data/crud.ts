@@ -470,7 +470,12 @@ export class DataService {
   private prepareUpdate(who: Identity, tableName: string, id: string, input: WriteInput, sync: boolean) {
     const table = this.table(tableName);
     this.gateTable(who, "update", table);
-    const before = this.loadRow(table, id);
+    // The whole stored row: its permission facts for the gate, its values for change detection.
+    if (!isUuid(id)) throw badRequest("Invalid id", `"${id}" is not a valid id (expected a UUID)`);
+    const before = this.ctx.db
+      .prepare(`stored:${table.name}`, () => sql`SELECT * FROM ${sql.identifier(table.name)} WHERE reference_id = ${sql.placeholder("ref")}`)
+      .get<StoredRow>({ ref: uuidToBytes(id) });
+    if (!before) throw notFound("Not found", `there is no ${table.name} with id ${id}`);
     this.gateRow(who, "update", table, before);
     if (input.id !== undefined && input.id !== null && input.id !== "" && String(input.id).toLowerCase() !== id.toLowerCase()) {
       throw conflict("Conflict", "id in the resource does not match servers endpoint", { pointer: "/data/id" });
@@ -489,16 +494,14 @@ export class DataService {
 
   private finishUpdate(who: Identity, p: ReturnType<DataService["prepareUpdate"]>, withRelationships = true): Resource {
     const { table, id, before, values, refs, rels } = p;
-    const current = this.ctx.db
-      .prepare(`current:${table.name}`, () => sql`SELECT * FROM ${sql.identifier(table.name)} WHERE id = ${sql.placeholder("id")}`)
-      .get<Record<string, unknown>>({ id: before.id })!;
+    // `before` was read ahead of any await (password hashing): a change made meanwhile fails the version check (409).
     try {
       this.ctx.db.transaction(() => {
         const changed = new Map<string, unknown>();
-        for (const [c, v] of values) if (c.family.opaque || !sameValue(current[c.ColumnName], v)) changed.set(c.ColumnName, v);
+        for (const [c, v] of values) if (c.family.opaque || !sameValue(before[c.ColumnName], v)) changed.set(c.ColumnName, v);
         for (const [c, v] of refs) {
           const target = this.resolveRef(who, c, v);
-          if (current[c.ColumnName] !== target) changed.set(c.ColumnName, target);
+          if (before[c.ColumnName] !== target) changed.set(c.ColumnName, target);
         }
         if (changed.size > 0) {
           const names = [...changed.keys()];
