@@ -1,6 +1,8 @@
 // One load run with autocannon (run under Node so the load generator is not the runtime under test).
 // Usage: node bench/load.mjs SPEC.json  ->  prints one JSON line with the result.
-// spec: {url, path, method, connections, duration, warmup, headers, body, ids, idMode: "rotate"|"consume", bodyTemplate}
+// spec: {url, path, method, connections, duration, warmup, headers, body, ids, idMode: "rotate"|"consume"}
+//   or {url, connections, duration, headers, ids, mix: [{path, method, body}, ...]}: each connection cycles through the
+//   mix (the soak's blend of reads and writes).
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 
@@ -8,13 +10,15 @@ const spec = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const ids = spec.ids ?? [];
 let next = 0;
 
-function request() {
-  const req = { method: spec.method ?? "GET", path: spec.path, headers: spec.headers ?? {} };
-  if (spec.path.includes("{id}")) {
+function request(one) {
+  // A fresh headers object per request: autocannon writes content-length into it.
+  const req = { method: one.method ?? "GET", path: one.path.replace(/__N__/g, () => String(next++)), headers: { ...spec.headers } };
+  if (one.path.includes("{id}")) {
     const id = spec.idMode === "consume" ? ids[next++] : ids[next++ % ids.length];
-    req.path = spec.path.replace("{id}", id ?? "00000000-0000-0000-0000-000000000000");
+    req.path = one.path.replace("{id}", id ?? "00000000-0000-0000-0000-000000000000");
   }
-  if (spec.body !== undefined) req.body = JSON.stringify(spec.body).replace(/__N__/g, String(next++));
+  // Explicitly no body otherwise: in a mix, a GET must not inherit the previous POST's body.
+  req.body = one.body === undefined ? undefined : JSON.stringify(one.body).replace(/__N__/g, String(next++));
   return req;
 }
 
@@ -23,7 +27,7 @@ async function run(duration, amount) {
     url: spec.url,
     connections: spec.connections,
     ...(amount ? { amount } : { duration }),
-    requests: [{ setupRequest: (r) => ({ ...r, ...request() }) }],
+    requests: (spec.mix ?? [spec]).map((one) => ({ setupRequest: (r) => ({ ...r, ...request(one) }) })),
   });
 }
 

@@ -179,14 +179,40 @@ async function benchSize(size: number, rows: Row[]): Promise<void> {
   rows.push({ size, scenario: `signin (raw bcrypt-11 check: ${raw.toFixed(0)} ms)`, who: "guest", conns: 1, ours: signin.r, rssMb: signin.rss });
   log(`  signin c1: p50 ${signin.r.p50} ms vs raw hash ${raw.toFixed(1)} ms`);
   }
-  if (SOAK > 0) {
-    const before = rssMb(ours.proc.pid!);
-    const soak = await load({ url: ours.url, path: "/api/product?page[size]=10&sort=id&included_relations=category_id", connections: 50, headers: auth, duration: SOAK, warmup: 0 }, ours.proc.pid!);
-    rows.push({ size, scenario: `soak ${SOAK}s (RSS ${before.toFixed(0)} -> ${rssMb(ours.proc.pid!).toFixed(0)} MB)`, who: "user", conns: 50, ours: soak.r, rssMb: soak.rss });
-  }
+  if (SOAK > 0 && size === SIZES.at(-1)) await soak(ours, auth, ids, rows, size);
   await stop(ours.proc);
   await stop(limit.proc);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The soak: SOAK seconds of a blend of reads and writes (lists with includes, ever-new filter values, reads by id,
+ * creates, updates, the action) at 50 connections, RSS sampled every 10 s. Growth is the RSS at the end minus the
+ * RSS after the first minute (caches and the heap have settled by then).
+ */
+async function soak(ours: { proc: ChildProcess; url: string }, headers: Record<string, string>, ids: { categories: string[]; sample: string[] }, rows: Row[], size: number): Promise<void> {
+  const pid = ours.proc.pid!;
+  const series: number[] = [];
+  const timer = setInterval(() => series.push(rssMb(pid)), 10_000);
+  const q = (v: string) => encodeURIComponent(JSON.stringify([{ column: "name", operator: "is", value: v }]));
+  const r = await load({
+    url: ours.url, connections: 50, headers, duration: SOAK, warmup: 0, ids: ids.sample,
+    mix: [
+      { path: "/api/product?page[size]=10&sort=id&included_relations=category_id" },
+      { path: `/api/product?sort=id&query=${q("product __N__")}` },
+      { path: "/api/product/{id}" },
+      { path: "/api/product", method: "POST", body: { data: { type: "product", attributes: { name: "soak __N__", price: 1, category_id: ids.categories[1] } } } },
+      { path: "/api/product/{id}", method: "PATCH", body: { data: { type: "product", attributes: { price: 3.5 } } } },
+      { path: "/action/product/restock", method: "POST", body: { attributes: { name: "soak restock __N__", category_id: ids.categories[2] } } },
+      { path: "/api/product?page[size]=10&page[number]=__N__&sort=-id" },
+    ],
+  }, pid);
+  clearInterval(timer);
+  const settled = series[Math.min(5, series.length - 1)] ?? r.rss;
+  const end = rssMb(pid);
+  const label = `soak ${SOAK}s, mixed reads and writes (RSS after 1 min ${settled.toFixed(0)} MB, at the end ${end.toFixed(0)} MB, growth ${(end - settled).toFixed(0)} MB)`;
+  rows.push({ size, scenario: label, who: "user", conns: 50, ours: r.r, rssMb: r.rss });
+  log(`  ${label}: ${Math.round(r.r.rps)} req/s, p99 ${r.r.p99} ms, errors ${r.r.errors}; RSS every 10 s: ${series.map((x) => x.toFixed(0)).join(" ")}`);
 }
 
 function median(xs: number[]): number {

@@ -233,7 +233,6 @@ export class Engine {
     });
     this.registryValue = registry;
     this.db.forgetPrepared();
-    this.data.forgetLists();
     this.refreshState();
     return { plan, world, warnings, applied: true, seeded };
   }
@@ -270,6 +269,8 @@ export class Engine {
     this.tablePermissions.invalidate();
     this.users.invalidate();
     this.actions.invalidate();
+    // Lock-down rewrites permissions and owners with plain SQL: remembered totals and pages may no longer hold.
+    this.data.forgetLists();
     this.encryptionSecret = this.config.get("encryption.secret");
     this.mailSender = mailSenderFor(this.config.get("mail.smtp.url"));
     this.tokensValue = new Tokens({
@@ -290,7 +291,6 @@ export class Engine {
     this.lastSync = now;
     if (!this.db.changedElsewhere()) return;
     this.refreshState();
-    this.data.forgetLists();
     const hash = this.config.get("schema.hash") ?? "";
     if (hash !== this.schemaHash) {
       this.schemaHash = hash;

@@ -54,6 +54,20 @@ describe("paging through bookmarks", () => {
     });
   }
 
+  test("totals and pages stay exact through inserts and updates of filtered and sorted columns", async () => {
+    const views = ["sort=id", "sort=-id", "sort=name", "sort=price", `sort=id&${query}`, `sort=-name&${query}`];
+    for (const v of views) await checkPages(v, scattered);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3; i++) await create(200 + round * 3 + i); // prices 0..4: some match price > 1, some not
+      const all = ids(await api(s, "GET", "/api/product?sort=id&page[size]=1000"));
+      const patch = (id: string, attributes: Record<string, unknown>) => api(s, "PATCH", `/api/product/${id}`, { data: { type: "product", attributes } });
+      expect((await patch(all[round]!, { price: round % 2 === 0 ? 0 : 4 })).status).toBe(200); // in or out of the filter
+      expect((await patch(all[round + 5]!, { name: `renamed ${round}` })).status).toBe(200); // moves in name order
+      expect((await patch(all[round + 9]!, { published: true })).status).toBe(200); // neither filtered nor sorted
+      for (const v of views) await checkPages(v, [...scattered, 11]);
+    }
+  });
+
   test("after writes (new rows before and after the bookmarks, a deleted row) pages are still exact", async () => {
     await checkPages("sort=name", forward);
     await checkPages("sort=-id", forward);

@@ -6,7 +6,7 @@ import type { Identity } from "../identity/identity.ts";
 import { parsePermission, PermissionSyntaxError, type Operation } from "../permission/bits.ts";
 import { can } from "../permission/check.ts";
 import { rowInstance, type TablePermissions } from "../permission/instances.ts";
-import { readFilter } from "../permission/sql-filter.ts";
+import { readFilter, sharingTable } from "../permission/sql-filter.ts";
 import { type JsonValue, ValueError } from "../schema/column-types/index.ts";
 import type { ColumnInfo, Registry, TableInfo } from "../schema/registry.ts";
 import { SERVER_MANAGED } from "../schema/standard.ts";
@@ -49,7 +49,19 @@ export interface DataContext {
   /** The key of `encrypted` columns (`_config` encryption.secret). */
   encryptionSecret(): string | undefined;
   /** Called after a write commits (the event bus hooks in here). */
-  afterCommit(event: { type: "create" | "update" | "delete"; table: string; id: string }): void;
+  afterCommit(event: WriteEvent): void;
+}
+
+/** A committed write: what it changed, as precisely as the writer knows. */
+export interface WriteEvent {
+  type: "create" | "update" | "delete";
+  table: string;
+  /** Reference id of the row written. */
+  id: string;
+  /** Update: the columns it changed (absent: unknown, anything may have changed). */
+  columns?: string[];
+  /** Other tables whose rows the write changed (join rows, linked children, sharing rows of a new row). */
+  also?: string[];
 }
 
 interface StoredRow {
@@ -62,6 +74,9 @@ interface StoredRow {
 
 const now = () => new Date().toISOString();
 
+/** Columns the read filter looks at besides the list's own filters. */
+const PERMISSION_COLUMNS = ["permission", "user_account_id"];
+
 export class DataService {
   readonly relations: RelationService;
   /** List totals and page bookmarks per table and view. */
@@ -71,11 +86,16 @@ export class DataService {
     this.relations = new RelationService(ctx, this);
   }
 
-  /** After a commit: cached totals of the written table go, then the listeners hear of it. */
-  committed(event: { type: "create" | "update" | "delete"; table: string; id: string }): void {
-    // A delete may cascade (join rows, cleared links) into other tables: forget theirs too.
-    if (event.type === "delete") for (const t of this.ctx.registry().deleteReaches(event.table)) this.forgetLists(t);
-    else this.forgetLists(event.table);
+  /** After a commit: remembered list totals and bookmarks follow the change, then the listeners hear of it. */
+  committed(event: WriteEvent): void {
+    if (event.type === "delete") {
+      // A delete may cascade (join rows, cleared links) into other tables: forget theirs too.
+      for (const t of this.ctx.registry().deleteReaches(event.table)) this.lists.forget(t);
+    } else if (event.type === "create") this.lists.inserted(event.table);
+    else if (event.columns) this.lists.updated(event.table, event.columns);
+    else this.lists.forget(event.table);
+    // Rows written elsewhere: a new row's own sharing rows change no other row's visibility, so its table stays.
+    for (const t of event.also ?? []) this.lists.forget(t, event.type !== "create");
     // Table-level permissions live in `world` and its group grants (also changed through relationship routes).
     if (event.table === "world" || event.table.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
     this.ctx.afterCommit(event);
@@ -171,9 +191,9 @@ export class DataService {
 
   /**
    * Lists rows the caller may read. `scope` narrows to rows related to one parent (relation listings).
-   * A page runs as a prepared statement per shape. Totals are remembered per table and view until a write touches
-   * the table, so `total` stays exact without a count over the table on every request; so are bookmarks, which
-   * let a deep page start from a known row instead of walking OFFSET rows (see list-cache.ts).
+   * A page runs as a prepared statement per shape. Totals are remembered per table and view and kept exact as the
+   * table changes (rows inserted since are counted by id range; see list-cache.ts), so `total` costs no count over
+   * the table per request; bookmarks let a deep page start from a known row instead of walking OFFSET rows.
    */
   list(who: Identity, tableName: string, params: ListParams, scope?: ListScope): ListResult {
     const table = this.table(tableName);
@@ -186,7 +206,10 @@ export class DataService {
     const cols = selectedColumns(table, q.fields);
     const offset = (q.page - 1) * q.size;
     const values: Record<string, unknown> = { ...q.binder.values, ...perm?.values, offset };
-    const view = scope ? undefined : this.lists.view(table.name, JSON.stringify([params.query, params.filter, params.relationFilters, perm?.shape, perm?.values]));
+    // Filters that read other tables (relation filters through joins) cannot follow their changes: counted each time.
+    const view = scope || q.binder.readsOtherTables
+      ? undefined
+      : this.lists.view(table.name, JSON.stringify([params.query, params.filter, params.relationFilters, perm?.shape, perm?.values]), () => new Set([...q.binder.columns, ...PERMISSION_COLUMNS]));
     const keys = view ? keysetOf(table, q.sort, cols) : undefined;
     const order = keys ? `${keys.desc ? "-" : ""}${keys.column ?? "id"}` : "";
     const mark = keys && offset > 0 ? view!.nearest(order, offset) : undefined;
@@ -195,8 +218,8 @@ export class DataService {
       values.bid = mark.id;
       if (keys!.column) values.bv = mark.value;
     }
-    const build = () => {
-      const where = [...q.where, ...(perm ? [perm.sql()] : []), ...(scope?.where ? [scope.where] : [])];
+    const build = (extra?: SQL) => {
+      const where = [...q.where, ...(perm ? [perm.sql()] : []), ...(scope?.where ? [scope.where] : []), ...(extra ? [extra] : [])];
       if (mark) where.push(keysetCondition(keys!));
       const join = scope?.join;
       const joinSql = join
@@ -204,27 +227,39 @@ export class DataService {
         : sql``;
       const whereSql = where.length ? sql` WHERE ${sql.join(where, sql` AND `)}` : sql``;
       const from = sql`FROM ${sql.identifier(table.name)} t${joinSql}${whereSql}`;
-      const extra = join ? sql`, ${joinAttributes(join.extraColumns)}` : sql``;
+      const extraCols = join ? sql`, ${joinAttributes(join.extraColumns)}` : sql``;
       return {
         // The page size is a literal (a validated integer, part of the shape): SQLite runs `LIMIT ?` about half as
         // fast as `LIMIT 10` when the select list has correlated subqueries (measured: 20 vs 10 us per page).
-        rows: sql`SELECT ${selectList(cols)}${extra} ${from} ORDER BY ${q.orderBy()} LIMIT ${sql.raw(String(q.size))} OFFSET ${sql.placeholder("offset")}`,
+        rows: sql`SELECT ${selectList(cols)}${extraCols} ${from} ORDER BY ${q.orderBy()} LIMIT ${sql.raw(String(q.size))} OFFSET ${sql.placeholder("offset")}`,
         count: sql`SELECT count(*) AS n ${from}`,
       };
     };
     let rows: Record<string, unknown>[];
     let total: number;
-    if (view) {
+    if (!scope) {
       const shape = `${table.name}|${q.binder.shape.join("|")}|${perm?.shape ?? "all"}`;
       rows = this.ctx.db.prepare(`list:${shape}|${q.size}${mark ? "|from" : ""}`, () => build().rows).all(values);
-      view.total ??= this.ctx.db.prepare(`count:${shape}`, () => build().count).get<{ n: number }>(values)!.n;
-      total = view.total;
-      if (keys && rows.length > 0) {
-        const at = (position: number, row: Record<string, unknown>) =>
-          view.mark(order, { position, id: row[INTERNAL_ID] as number, ...(keys.column ? { value: row[keys.column] } : {}) });
-        at(offset, rows[0]!);
-        at(offset + rows.length - 1, rows[rows.length - 1]!);
-      }
+      const count = (key: string, extra?: SQL, more?: Record<string, unknown>) =>
+        this.ctx.db.prepare(`${key}:${shape}`, () => build(extra).count).get<{ n: number }>({ ...values, ...more })!.n;
+      if (view) {
+        const epoch = this.lists.epoch(table.name);
+        if (view.total === undefined || view.epoch !== epoch) {
+          const upTo = this.maxRowId(table);
+          view.total = view.total === undefined
+            ? count("count")
+            : view.total + count("count-since", sql`t.id > ${sql.placeholder("since")} AND t.id <= ${sql.placeholder("upTo")}`, { since: view.upTo, upTo });
+          view.upTo = upTo;
+          view.epoch = epoch;
+        }
+        total = view.total;
+        if (keys && rows.length > 0) {
+          const at = (position: number, row: Record<string, unknown>) =>
+            view.mark(order, { position, id: row[INTERNAL_ID] as number, ...(keys.column ? { value: row[keys.column] } : {}) });
+          at(offset, rows[0]!);
+          at(offset + rows.length - 1, rows[rows.length - 1]!);
+        }
+      } else total = count("count");
     } else {
       const built = build();
       rows = this.ctx.db.all<Record<string, unknown>>(built.rows, values);
@@ -236,6 +271,11 @@ export class DataService {
       return res;
     });
     return { resources, total, page: q.page, size: q.size };
+  }
+
+  /** The highest row id of a table (0 when empty): totals remembered up to it count later rows by id range. */
+  private maxRowId(table: TableInfo): number {
+    return this.ctx.db.prepare(`maxid:${table.name}`, () => sql`SELECT coalesce(max(id), 0) AS m FROM ${sql.identifier(table.name)}`).get<{ m: number }>()!.m;
   }
 
   /** One statement reads the row with its permission facts; the gate runs on them before anything is returned. */
@@ -439,8 +479,18 @@ export class DataService {
       if (e instanceof DaptinError) throw e;
       this.translateConstraint(table, e);
     }
-    this.committed({ type: "create", table: table.name, id: refId });
+    const also = this.linkedTables(table, rels.toMany);
+    if ((table.def.DefaultGroups ?? []).length > 0) also.push(sharingTable(table.name));
+    this.committed({ type: "create", table: table.name, id: refId, also });
     return this.readResource(table, rowId, undefined, withRelationships);
+  }
+
+  /** The tables to-many links write into: join tables, or the linked children's table. */
+  private linkedTables(table: TableInfo, links: { name: string }[]): string[] {
+    return links.map(({ name }) => {
+      const rel = table.relations.get(name)!;
+      return rel.storage.kind === "join" ? rel.storage.table : rel.target;
+    });
   }
 
   private addDefaultGroups(table: TableInfo, rowId: number): void {
@@ -494,6 +544,7 @@ export class DataService {
 
   private finishUpdate(who: Identity, p: ReturnType<DataService["prepareUpdate"]>, withRelationships = true): Resource {
     const { table, id, before, values, refs, rels } = p;
+    let columns: string[] = [];
     // `before` was read ahead of any await (password hashing): a change made meanwhile fails the version check (409).
     try {
       this.ctx.db.transaction(() => {
@@ -516,6 +567,7 @@ export class DataService {
             })
             .run({ ...Object.fromEntries(names.map((n, i) => [`c${i}`, changed.get(n)])), now: now(), id: before.id, version: before.version });
           if (r.changes === 0) throw conflict("Version conflict", `the ${table.name} was changed meanwhile; reload and retry`);
+          columns = [...names, "updated_at", "version", ...(bump ? ["auth_version"] : [])];
         }
         this.relations.applyLinks(who, table, before.id, rels.toMany);
       });
@@ -523,7 +575,7 @@ export class DataService {
       if (e instanceof DaptinError) throw e;
       this.translateConstraint(table, e);
     }
-    this.committed({ type: "update", table: table.name, id });
+    this.committed({ type: "update", table: table.name, id, columns, also: this.linkedTables(table, rels.toMany) });
     return this.readResource(table, before.id, undefined, withRelationships);
   }
 

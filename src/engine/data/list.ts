@@ -28,6 +28,10 @@ export interface ListParams {
 export class Binder {
   readonly values: Record<string, unknown> = {};
   readonly shape: string[] = [];
+  /** The columns the filters read: an update of other columns cannot change which rows match. */
+  readonly columns = new Set<string>();
+  /** Whether a filter reads rows of other tables (relation filters through a join or the other table's FK). */
+  readsOtherTables = false;
   private n = 0;
 
   bind(v: unknown): SQL {
@@ -122,6 +126,7 @@ function fuzzy(b: Binder, table: TableInfo, item: QueryItem): SQL {
   if (words.length === 0) return sql`1 = 1`;
   const anyColumn = (w: string) => sql`(${sql.join(cols.map((n) => likeCondition(b, sql`LOWER(${col(n)})`, `%${escapeLike(w)}%`, false)), sql` OR `)})`;
   const used = item.operator === "fuzzy" ? words.slice(0, 1) : words;
+  for (const n of cols) b.columns.add(n);
   b.shape.push(`fuzzy:${item.operator}:${cols.join("+")}:${used.length}`);
   return sql`(${sql.join(used.map(anyColumn), item.operator === "fuzzy_any" ? sql` OR ` : sql` AND `)})`;
 }
@@ -133,6 +138,7 @@ function condition(b: Binder, table: TableInfo, item: QueryItem): SQL {
   const e = col(c.ColumnName);
   const v = item.value ?? null;
   b.shape.push(`${c.ColumnName}:${op}:${Array.isArray(v) ? v.length : typeof v}`);
+  b.columns.add(c.ColumnName);
   const list = () => {
     if (!Array.isArray(v) || v.length === 0) throw badRequest("Invalid query", `operator "${op}" needs a non-empty list value`, { parameter: "query" });
     return sql.join(v.map((x) => operand(b, c, x)), sql`, `);
@@ -203,6 +209,7 @@ function keywordFilter(b: Binder, table: TableInfo, text: string): SQL | null {
   const terms = text.split(",").map((s) => s.trim()).filter(Boolean);
   if (terms.length === 0 || table.searchable.length === 0) return null;
   b.shape.push(`filter:${terms.length}`);
+  for (const c of table.searchable) b.columns.add(c.ColumnName);
   const parts = terms.flatMap((term) => table.searchable.map((c) => likeCondition(b, col(c.ColumnName), `%${escapeLike(term)}%`, false)));
   return sql`(${sql.join(parts, sql` OR `)})`;
 }
@@ -214,7 +221,11 @@ function relationFilter(b: Binder, table: TableInfo, name: string, ids: string):
   b.shape.push(`rel:${name}:${refs.length}`);
   const targets = sql`(SELECT id FROM ${sql.identifier(rel.target)} WHERE reference_id IN (${sql.join(refs.map((r) => b.bind(uuidToBytes(r))), sql`, `)}))`;
   const s = rel.storage;
-  if (s.kind === "fk_here") return sql`${col(s.column)} IN ${targets}`;
+  if (s.kind === "fk_here") {
+    b.columns.add(s.column);
+    return sql`${col(s.column)} IN ${targets}`;
+  }
+  b.readsOtherTables = true;
   if (s.kind === "fk_there") {
     return sql`t.id IN (SELECT ${sql.identifier(s.column)} FROM ${sql.identifier(rel.target)} WHERE id IN ${targets})`;
   }
