@@ -12,7 +12,9 @@ let next = 0;
 
 function request(one) {
   // A fresh headers object per request: autocannon writes content-length into it.
-  const req = { method: one.method ?? "GET", path: one.path.replace(/__N__/g, () => String(next++)), headers: { ...spec.headers } };
+  // __N__: a new number each time; {page}: pages 1 to 500 in turn.
+  const path = one.path.replace(/__N__/g, () => String(next++)).replace("{page}", () => String(1 + (next++ % 500)));
+  const req = { method: one.method ?? "GET", path, headers: { ...spec.headers } };
   if (one.path.includes("{id}")) {
     const id = spec.idMode === "consume" ? ids[next++] : ids[next++ % ids.length];
     req.path = one.path.replace("{id}", id ?? "00000000-0000-0000-0000-000000000000");

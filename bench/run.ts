@@ -204,7 +204,7 @@ async function soak(ours: { proc: ChildProcess; url: string }, headers: Record<s
       { path: "/api/product", method: "POST", body: { data: { type: "product", attributes: { name: "soak __N__", price: 1, category_id: ids.categories[1] } } } },
       { path: "/api/product/{id}", method: "PATCH", body: { data: { type: "product", attributes: { price: 3.5 } } } },
       { path: "/action/product/restock", method: "POST", body: { attributes: { name: "soak restock __N__", category_id: ids.categories[2] } } },
-      { path: "/api/product?page[size]=10&page[number]=__N__&sort=-id" },
+      { path: "/api/product?page[size]=10&page[number]={page}&sort=-id" },
     ],
   }, pid);
   clearInterval(timer);

@@ -239,27 +239,35 @@ export class DataService {
     let total: number;
     if (!scope) {
       const shape = `${table.name}|${q.binder.shape.join("|")}|${perm?.shape ?? "all"}`;
-      rows = this.ctx.db.prepare(`list:${shape}|${q.size}${mark ? "|from" : ""}`, () => build().rows).all(values);
+      const page = () => this.ctx.db.prepare(`list:${shape}|${q.size}${mark ? "|from" : ""}`, () => build().rows).all(values);
       const count = (key: string, extra?: SQL, more?: Record<string, unknown>) =>
         this.ctx.db.prepare(`${key}:${shape}`, () => build(extra).count).get<{ n: number }>({ ...values, ...more })!.n;
       if (view) {
         const epoch = this.lists.epoch(table.name);
         if (view.total === undefined || view.epoch !== epoch) {
           const upTo = this.maxRowId(table);
-          view.total = view.total === undefined
-            ? count("count")
-            : view.total + count("count-since", sql`t.id > ${sql.placeholder("since")} AND t.id <= ${sql.placeholder("upTo")}`, { since: view.upTo, upTo });
+          if (view.total === undefined) view.total = count("count");
+          else {
+            const added = count("count-since", sql`t.id > ${sql.placeholder("since")} AND t.id <= ${sql.placeholder("upTo")}`, { since: view.upTo, upTo });
+            view.total += added;
+            view.caughtUp(view.epoch, epoch, added);
+          }
           view.upTo = upTo;
           view.epoch = epoch;
         }
         total = view.total;
+        // The total is exact: a page past the end is empty without walking OFFSET rows to find out.
+        rows = offset >= total ? [] : page();
         if (keys && rows.length > 0) {
           const at = (position: number, row: Record<string, unknown>) =>
             view.mark(order, { position, id: row[INTERNAL_ID] as number, ...(keys.column ? { value: row[keys.column] } : {}) });
           at(offset, rows[0]!);
           at(offset + rows.length - 1, rows[rows.length - 1]!);
         }
-      } else total = count("count");
+      } else {
+        rows = page();
+        total = count("count");
+      }
     } else {
       const built = build();
       rows = this.ctx.db.all<Record<string, unknown>>(built.rows, values);
