@@ -287,6 +287,13 @@ function report(rows: Row[], start: Record<string, number>): string {
     "|---|---:|",
     ...Object.entries(start).map(([k, v]) => `| ${k} | ${v.toFixed(0)} |`),
     "",
+    "Notes. The limit answers every read scenario byte for byte like daptin (checked before each run) but runs no " +
+      "engine: no token check, no permission gate for signed-in callers beyond the guest filter, no validation. " +
+      "\"list page 500\" repeats one deep page: daptin serves it from a bookmark (the sort key of a row it has seen at " +
+      "that position) after the first request, where the limit walks OFFSET each time; a cold deep page costs daptin " +
+      "the same walk. Totals are remembered per caller's view and kept exact through inserts and updates (rows added " +
+      "since are counted by id range), so no request counts the whole table once a view has been counted.",
+    "",
     "Not measured yet: WebSocket fan-out (`/live` is a later issue).",
     "",
   ];
