@@ -8,7 +8,7 @@ import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parseDocument, parse as parseYaml, visit } from "yaml";
 import { api, FIXTURES, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -196,6 +196,11 @@ describe("serving the document", () => {
     expect(alias.status).toBe(200);
     expect(alias.type).toContain("yaml");
     expect(alias.text).toBe(yamlText);
+    // Plain YAML: no anchors or aliases (some generators do not resolve them).
+    let aliases = 0;
+    visit(parseDocument(yamlText), { Alias: () => void aliases++ });
+    expect(aliases).toBe(0);
+    expect(yamlText).not.toMatch(/(^|[:-]) &[A-Za-z0-9_]+/m);
     const j = await get("/openapi.json");
     expect(j.status).toBe(200);
     expect(j.type).toContain("application/json");

@@ -45,7 +45,18 @@ interface Ctx {
   warnings: { path: Path; text: string }[];
 }
 
-const keyOf = (k: string) => k.replace(/_/g, "").toLowerCase();
+/** Canonical spelling of a key; keys repeat in every column of every table, so each is worked out once. */
+const canonicalKeys = new Map<string, string>();
+const keyOf = (k: string) => {
+  let c = canonicalKeys.get(k);
+  if (c === undefined) {
+    c = k.replace(/_/g, "").toLowerCase();
+    if (canonicalKeys.size < 10_000) canonicalKeys.set(k, c);
+  }
+  return c;
+};
+/** Canonical key -> declared key, per list of known keys (the lists are module constants). */
+const canonicalMaps = new WeakMap<readonly string[], Map<string, string>>();
 const label = (path: Path) =>
   path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${p}` : String(p)), "") || "the schema";
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -53,7 +64,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 /** Reads a mapping into canonical-key -> [value, raw key]; unknown keys become warnings. */
 function fields(ctx: Ctx, value: unknown, path: Path, known: readonly string[]): Map<string, [unknown, string]> {
   if (!isObj(value)) throw new DecodeError(path, `${label(path)} must be a mapping (key: value)`);
-  const canon = new Map(known.map((k) => [keyOf(k), k]));
+  let canon = canonicalMaps.get(known);
+  if (!canon) canonicalMaps.set(known, (canon = new Map(known.map((k) => [keyOf(k), k]))));
   const out = new Map<string, [unknown, string]>();
   for (const [raw, v] of Object.entries(value)) {
     const name = canon.get(keyOf(raw));
@@ -98,8 +110,15 @@ function reader(f: Map<string, [unknown, string]>, path: Path) {
     has: (k: string) => f.has(k),
     raw: (k: string) => f.get(k)?.[0],
     at,
-    s: (k: string) => (f.has(k) ? str(f.get(k)![0], at(k)).trim() : ""),
-    b: (k: string) => (f.has(k) ? bool(f.get(k)![0], at(k)) : false),
+    // Plain strings and booleans (nearly every value) skip building the path an error message would need.
+    s: (k: string) => {
+      const v = f.get(k)?.[0];
+      return typeof v === "string" ? v.trim() : f.has(k) ? str(v, at(k)).trim() : "";
+    },
+    b: (k: string) => {
+      const v = f.get(k)?.[0];
+      return typeof v === "boolean" ? v : f.has(k) ? bool(v, at(k)) : false;
+    },
   };
 }
 
