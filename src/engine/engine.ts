@@ -269,7 +269,8 @@ export class Engine {
     this.tablePermissions.invalidate();
     this.users.invalidate();
     this.actions.invalidate();
-    // Lock-down rewrites permissions and owners with plain SQL: remembered totals and pages may no longer hold.
+    // Rows changed behind the data service (lock-down's plain SQL, another process, a schema change): remembered
+    // totals and pages may no longer hold.
     this.data.forgetLists();
     this.encryptionSecret = this.config.get("encryption.secret");
     this.mailSender = mailSenderFor(this.config.get("mail.smtp.url"));

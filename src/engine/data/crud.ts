@@ -218,9 +218,10 @@ export class DataService {
       values.bid = mark.id;
       if (keys!.column) values.bv = mark.value;
     }
-    const build = (extra?: SQL) => {
+    // `extra`: one more condition (the id range of a catch-up count); `fromMark`: rows from the bookmark on (pages only).
+    const build = (extra?: SQL, fromMark = false) => {
       const where = [...q.where, ...(perm ? [perm.sql()] : []), ...(scope?.where ? [scope.where] : []), ...(extra ? [extra] : [])];
-      if (mark) where.push(keysetCondition(keys!));
+      if (fromMark) where.push(keysetCondition(keys!));
       const join = scope?.join;
       const joinSql = join
         ? sql` JOIN ${sql.identifier(join.table)} j ON j.${sql.identifier(join.otherColumn)} = t.id AND j.${sql.identifier(join.selfColumn)} = ${join.parentId}`
@@ -239,7 +240,7 @@ export class DataService {
     let total: number;
     if (!scope) {
       const shape = `${table.name}|${q.binder.shape.join("|")}|${perm?.shape ?? "all"}`;
-      const page = () => this.ctx.db.prepare(`list:${shape}|${q.size}${mark ? "|from" : ""}`, () => build().rows).all(values);
+      const page = () => this.ctx.db.prepare(`list:${shape}|${q.size}${mark ? "|from" : ""}`, () => build(undefined, mark !== undefined).rows).all(values);
       const count = (key: string, extra?: SQL, more?: Record<string, unknown>) =>
         this.ctx.db.prepare(`${key}:${shape}`, () => build(extra).count).get<{ n: number }>({ ...values, ...more })!.n;
       if (view) {

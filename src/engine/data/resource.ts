@@ -76,15 +76,16 @@ function compileReader(table: TableInfo, cols: ColumnInfo[]): RowReader {
   const q = (s: string) => JSON.stringify(s);
   const convert = cols.map((c): ((v: unknown) => JsonValue) => (c.references || c.ColumnName === "reference_id" ? bytesToUuid : (v) => c.family.fromDb(v, c)));
   const selected = new Set(cols.map((c) => c.ColumnName));
-  const attrs = cols.map((c, i) => `${q(c.ColumnName)}: f${i}(r[${q(c.ColumnName)}])`);
+  // Computed keys (`["name"]: ...`) define own properties even for a name like __proto__.
+  const attrs = cols.map((c, i) => `[${q(c.ColumnName)}]: f${i}(r[${q(c.ColumnName)}])`);
   const rels = [...table.relations.values()].map((rel) => {
     const head = `target: ${q(rel.target)}, toMany: ${rel.toMany}`;
     if (rel.storage.kind === "fk_here") {
-      if (!selected.has(rel.storage.column)) return `${q(rel.name)}: { ${head} }`;
+      if (!selected.has(rel.storage.column)) return `[${q(rel.name)}]: { ${head} }`;
       const v = `a[${q(rel.storage.column)}]`;
-      return `${q(rel.name)}: { ${head}, data: typeof ${v} === "string" ? { type: ${q(rel.target)}, id: ${v} } : null }`;
+      return `[${q(rel.name)}]: { ${head}, data: typeof ${v} === "string" ? { type: ${q(rel.target)}, id: ${v} } : null }`;
     }
-    return `${q(rel.name)}: { ${head}${rel.toMany ? ", data: []" : ""} }`;
+    return `[${q(rel.name)}]: { ${head}${rel.toMany ? ", data: []" : ""} }`;
   });
   const body = `return function read(r, withRelationships) {
     const a = { __type: ${q(table.name)}${attrs.map((x) => `, ${x}`).join("")} };
