@@ -24,24 +24,27 @@ function request(one) {
   return req;
 }
 
-async function run(duration, amount) {
-  return autocannon({
+/** Resolves with autocannon's result and the time its last response arrived (performance.now()). */
+function run(duration, amount) {
+  let last = performance.now();
+  const instance = autocannon({
     url: spec.url,
     connections: spec.connections,
     ...(amount ? { amount } : { duration }),
     requests: (spec.mix ?? [spec]).map((one) => ({ setupRequest: (r) => ({ ...r, ...request(one) }) })),
   });
+  instance.on("response", () => (last = performance.now()));
+  return instance.then((r) => ({ r, last }));
 }
 
 // A run over consumable ids (deletes) is a fixed number of requests instead of a duration.
 if (spec.warmup > 0 && !spec.amount) await run(spec.warmup);
 const started = performance.now();
-const r = await run(spec.duration, spec.amount);
-const seconds = (performance.now() - started) / 1000;
+const { r, last } = await run(spec.duration, spec.amount);
 console.log(JSON.stringify({
-  // autocannon's average is per whole second and its duration is counted in whole ticks: a fixed-count run (a few
-  // seconds) would be off by up to a third, so it is divided by the measured wall time instead.
-  rps: spec.amount ? r.requests.total / seconds : r.requests.average,
+  // autocannon's average is per whole second, and a fixed-count run only ends at its next one-second tick: such a
+  // run (a few seconds) is divided by the time from its start to its last response instead.
+  rps: spec.amount ? r.requests.total / ((last - started) / 1000) : r.requests.average,
   p50: r.latency.p50,
   p99: r.latency.p99,
   errors: r.errors + r.timeouts + r.non2xx,
