@@ -56,20 +56,26 @@ export class OutcomeChain {
       let j = i;
       while (j < outcomes.length && !this.performerOf(outcomes[j]!)?.async) j++;
       const segment = outcomes.slice(i, j);
-      this.pctx.db.transaction(() => {
-        for (const step of segment) {
-          if (!conditionHolds(step.Condition, call.ctx)) continue;
-          const input = this.input(step, call, out);
-          if (input === undefined) continue;
-          if (step.Method.toUpperCase() === "SWITCH_USER") {
-            const target = this.pctx.users.byRef(String(input.user_reference_id ?? ""));
-            if (!target) throw notFound("No such user", `No such user user_reference_id [${String(input.user_reference_id ?? "")}]`);
-            who = target;
-            continue;
+      try {
+        this.pctx.db.transaction(() => {
+          for (const step of segment) {
+            if (!conditionHolds(step.Condition, call.ctx)) continue;
+            const input = this.input(step, call, out);
+            if (input === undefined) continue;
+            if (step.Method.toUpperCase() === "SWITCH_USER") {
+              const target = this.pctx.users.byRef(String(input.user_reference_id ?? ""));
+              if (!target) throw notFound("No such user", `No such user user_reference_id [${String(input.user_reference_id ?? "")}]`);
+              who = target;
+              continue;
+            }
+            this.record(step, this.runSync(step, input, who, call), call.ctx, out);
           }
-          this.record(step, this.runSync(step, input, who, call), call.ctx, out);
-        }
-      });
+        });
+      } catch (e) {
+        // A list read inside the rolled-back transaction may have remembered rows that are gone now.
+        this.pctx.data.forgetLists();
+        throw e;
+      }
       i = j;
     }
     return out;

@@ -209,7 +209,7 @@ export class DataService {
     // Filters that read other tables (relation filters through joins) cannot follow their changes: counted each time.
     const view = scope || q.binder.readsOtherTables
       ? undefined
-      : this.lists.view(table.name, JSON.stringify([params.query, params.filter, params.relationFilters, perm?.shape, perm?.values]), () => new Set([...q.binder.columns, ...PERMISSION_COLUMNS]));
+      : this.lists.view(table.name, viewKey(params, perm), () => new Set([...q.binder.columns, ...PERMISSION_COLUMNS]));
     const keys = view ? keysetOf(table, q.sort, cols) : undefined;
     const order = keys ? `${keys.desc ? "-" : ""}${keys.column ?? "id"}` : "";
     const mark = keys && offset > 0 ? view!.nearest(order, offset) : undefined;
@@ -680,6 +680,15 @@ export function linkItems(data: unknown[], pointer: string): LinkItem[] {
     const attrs = (item.attributes ?? item.meta) as Record<string, JsonValue> | undefined;
     return { id: item.id, ...(attrs && typeof attrs === "object" ? { attributes: attrs } : {}) };
   });
+}
+
+/** Which rows a list selects, in words that do not depend on spelling: no `query` and an empty one are the same. */
+function viewKey(p: ListParams, perm: { shape: string; values: Record<string, unknown> } | null): string {
+  const text = (v?: string) => (v !== undefined && v.trim() !== "" ? v : undefined);
+  const query = text(p.query);
+  const relations = p.relationFilters && Object.keys(p.relationFilters).length > 0 ? p.relationFilters : undefined;
+  // As in compileList, `filter` only counts without a `query`.
+  return JSON.stringify([query, query === undefined ? text(p.filter) : undefined, relations, perm?.shape, perm?.values]);
 }
 
 /**
