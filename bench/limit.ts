@@ -28,12 +28,14 @@ const COLS = `t.id AS __id, t.created_at, t.name, t.permission, t.price, t.publi
 const READ = "(t.permission & 2) != 0";
 
 type Row = Record<string, any>;
+/** A relationship member as daptin writes it: links to itself and to the related rows, and the linkage. */
+const rel = (self: string, name: string, data: unknown) => ({ links: { self: `${self}/relationships/${name}`, related: `${self}/${name}` }, data });
+
 function resource(r: Row) {
   const id = uuid(r.reference_id)!;
   const self = `/api/product/${id}`;
   const cat = uuid(r.category_id);
   const owner = uuid(r.user_account_id);
-  const rel = (name: string, data: unknown) => ({ links: { self: `${self}/relationships/${name}`, related: `${self}/${name}` }, data });
   return {
     type: "product",
     id,
@@ -42,9 +44,9 @@ function resource(r: Row) {
       published: Boolean(r.published), reference_id: id, updated_at: r.updated_at, user_account_id: owner, version: r.version,
     },
     relationships: {
-      category_id: rel("category_id", cat ? { type: "category", id: cat } : null),
-      user_account_id: rel("user_account_id", owner ? { type: "user_account", id: owner } : null),
-      usergroup_id: rel("usergroup_id", []),
+      category_id: rel(self, "category_id", cat ? { type: "category", id: cat } : null),
+      user_account_id: rel(self, "user_account_id", owner ? { type: "user_account", id: owner } : null),
+      usergroup_id: rel(self, "usergroup_id", []),
     },
   };
 }
@@ -124,7 +126,6 @@ const server = Bun.serve({
           const id = uuid(c.reference_id)!;
           const self = `/api/category/${id}`;
           const owner = uuid(c.user_account_id);
-          const rel = (name: string, data: unknown) => ({ links: { self: `${self}/relationships/${name}`, related: `${self}/${name}` }, data });
           return {
             type: "category",
             id,
@@ -133,9 +134,9 @@ const server = Bun.serve({
               updated_at: c.updated_at, user_account_id: owner, version: c.version,
             },
             relationships: {
-              product_id: rel("product_id", []),
-              user_account_id: rel("user_account_id", owner ? { type: "user_account", id: owner } : null),
-              usergroup_id: rel("usergroup_id", []),
+              product_id: rel(self, "product_id", []),
+              user_account_id: rel(self, "user_account_id", owner ? { type: "user_account", id: owner } : null),
+              usergroup_id: rel(self, "usergroup_id", []),
             },
           };
         });
