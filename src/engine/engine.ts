@@ -91,12 +91,15 @@ export class Engine {
       defaultRowPermission: () => (this.adminExists ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS),
       encryptionSecret: () => this.encryptionSecret,
       afterCommit: (e) => {
-        // Memberships change through either side's relationship routes (the event names the side written); a delete
-        // also changes the rows its cascades reach.
-        const touched = e.type === "delete" ? [...this.registryValue.deleteReaches(e.table)] : [e.table];
-        const identities = touched.some((t) => /^(user_account|usergroup)$|^user_account_user_account_id_has_usergroup/.test(t));
+        // What a write changed: its table, the tables it wrote links into, and for a delete every table its cascades
+        // reach. Each cache built from those tables goes.
+        const touched = e.type === "delete" ? [...this.registryValue.deleteReaches(e.table)] : [e.table, ...(e.also ?? [])];
+        const writes = (pattern: RegExp) => touched.some((t) => pattern.test(t));
+        const identities = writes(/^(user_account|usergroup)$|^user_account_user_account_id_has_usergroup/);
         if (identities) this.users.invalidate();
-        const actions = touched.some((t) => /^(world|action)$|^(world_world|action_action)_id_has_usergroup/.test(t));
+        // Table-level permissions live in `world` and its group grants.
+        if (writes(/^world$|^world_world_id_has_usergroup/)) this.tablePermissions.invalidate();
+        const actions = writes(/^(world|action)$|^(world_world|action_action)_id_has_usergroup/);
         if (actions) this.actions.invalidate();
         if (identities || actions) this.generationValue++;
         for (const l of this.listeners) l(e);

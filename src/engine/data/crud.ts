@@ -6,7 +6,7 @@ import type { Identity } from "../identity/identity.ts";
 import { parsePermission, PermissionSyntaxError, type Operation } from "../permission/bits.ts";
 import { can } from "../permission/check.ts";
 import { rowInstance, type TablePermissions } from "../permission/instances.ts";
-import { readFilter, sharingTable } from "../permission/sql-filter.ts";
+import { READ_FILTER_COLUMNS, readFilter, sharingTable } from "../permission/sql-filter.ts";
 import { type JsonValue, ValueError } from "../schema/column-types/index.ts";
 import type { ColumnInfo, Registry, TableInfo } from "../schema/registry.ts";
 import { SERVER_MANAGED } from "../schema/standard.ts";
@@ -15,7 +15,7 @@ import { bytesToUuid, isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
 import { compileListCached, type ListParams } from "./list.ts";
 import { ListCache } from "./list-cache.ts";
 import { conform, firstViolation } from "./rules.ts";
-import { type LinkItem, RelationService } from "./relations.ts";
+import { type LinkItem, linkedTable, RelationService } from "./relations.ts";
 import { INTERNAL_ID, joinAttributes, relationAttributes, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
 
 export interface WriteInput {
@@ -74,8 +74,6 @@ interface StoredRow {
 
 const now = () => new Date().toISOString();
 
-/** Columns the read filter looks at besides the list's own filters. */
-const PERMISSION_COLUMNS = ["permission", "user_account_id"];
 
 export class DataService {
   readonly relations: RelationService;
@@ -96,8 +94,6 @@ export class DataService {
     else this.lists.forget(event.table);
     // Rows written elsewhere: a new row's own sharing rows change no other row's visibility, so its table stays.
     for (const t of event.also ?? []) this.lists.forget(t, event.type !== "create");
-    // Table-level permissions live in `world` and its group grants (also changed through relationship routes).
-    if (event.table === "world" || event.table.startsWith("world_world_id_has_")) this.ctx.tablePermissions.invalidate();
     this.ctx.afterCommit(event);
   }
 
@@ -145,8 +141,19 @@ export class DataService {
   }
 
   loadRow(table: TableInfo, id: string): StoredRow {
-    if (!isUuid(id)) throw badRequest("Invalid id", `"${id}" is not a valid id (expected a UUID)`);
-    const row = this.findRow(table, id);
+    const row = this.findRow(table, checkedId(id));
+    if (!row) throw notFound("Not found", `there is no ${table.name} with id ${id}`);
+    return row;
+  }
+
+  /**
+   * The row with reference id `id` as `select` (over alias `t`) reads it: a 400 when `id` is not a UUID, a 404 when
+   * there is no such row. `shape` names the select in the prepared-statement key.
+   */
+  private rowByRef<T>(table: TableInfo, id: string, shape: string, select: () => SQL): T {
+    const row = this.ctx.db
+      .prepare(`${shape}:${table.name}`, () => sql`SELECT ${select()} FROM ${sql.identifier(table.name)} t WHERE t.reference_id = ${sql.placeholder("ref")}`)
+      .get<T>({ ref: uuidToBytes(checkedId(id)) });
     if (!row) throw notFound("Not found", `there is no ${table.name} with id ${id}`);
     return row;
   }
@@ -209,7 +216,7 @@ export class DataService {
     // Filters that read other tables (relation filters through joins) cannot follow their changes: counted each time.
     const view = scope || q.binder.readsOtherTables
       ? undefined
-      : this.lists.view(table.name, viewKey(params, perm), () => new Set([...q.binder.columns, ...PERMISSION_COLUMNS]));
+      : this.lists.view(table.name, viewKey(params, perm), () => new Set([...q.binder.columns, ...READ_FILTER_COLUMNS]));
     const keys = view ? keysetOf(table, q.sort, cols) : undefined;
     const order = keys ? `${keys.desc ? "-" : ""}${keys.column ?? "id"}` : "";
     const mark = keys && offset > 0 ? view!.nearest(order, offset) : undefined;
@@ -291,15 +298,11 @@ export class DataService {
   get(who: Identity, tableName: string, id: string, fields?: string[]): Resource {
     const table = this.table(tableName);
     this.gateTable(who, "peek", table);
-    if (!isUuid(id)) throw badRequest("Invalid id", `"${id}" is not a valid id (expected a UUID)`);
     const cols = selectedColumns(table, fields);
-    const row = this.ctx.db
-      .prepare(`get:${table.name}:${fields?.join(",") ?? "*"}`, () => {
-        const owner = table.hasOwner ? sql`, t.user_account_id AS "__owner"` : sql``;
-        return sql`SELECT ${selectList(cols)}, t.permission AS "__permission"${owner} FROM ${sql.identifier(table.name)} t WHERE t.reference_id = ${sql.placeholder("ref")}`;
-      })
-      .get<Record<string, unknown>>({ ref: uuidToBytes(id) });
-    if (!row) throw notFound("Not found", `there is no ${table.name} with id ${id}`);
+    const row = this.rowByRef<Record<string, unknown>>(table, id, `get:${fields?.join(",") ?? "*"}`, () => {
+      const owner = table.hasOwner ? sql`, t.user_account_id AS "__owner"` : sql``;
+      return sql`${selectList(cols)}, t.permission AS "__permission"${owner}`;
+    });
     this.gateRow(who, "read", table, { id: row[INTERNAL_ID] as number, permission: row.__permission as number, user_account_id: row.__owner as number | null });
     if (fields) for (const f of fields) if (!table.apiColumns.some((c) => c.ColumnName === f)) {
       throw badRequest("Invalid parameter", `table ${table.name} has no column "${f}"`, { parameter: `fields[${table.name}]` });
@@ -488,18 +491,10 @@ export class DataService {
       if (e instanceof DaptinError) throw e;
       this.translateConstraint(table, e);
     }
-    const also = this.linkedTables(table, rels.toMany);
+    const also = rels.toMany.map(({ name }) => linkedTable(table.relations.get(name)!));
     if ((table.def.DefaultGroups ?? []).length > 0) also.push(sharingTable(table.name));
     this.committed({ type: "create", table: table.name, id: refId, also });
     return this.readResource(table, rowId, undefined, withRelationships);
-  }
-
-  /** The tables to-many links write into: join tables, or the linked children's table. */
-  private linkedTables(table: TableInfo, links: { name: string }[]): string[] {
-    return links.map(({ name }) => {
-      const rel = table.relations.get(name)!;
-      return rel.storage.kind === "join" ? rel.storage.table : rel.target;
-    });
   }
 
   private addDefaultGroups(table: TableInfo, rowId: number): void {
@@ -530,11 +525,7 @@ export class DataService {
     const table = this.table(tableName);
     this.gateTable(who, "update", table);
     // The whole stored row: its permission facts for the gate, its values for change detection.
-    if (!isUuid(id)) throw badRequest("Invalid id", `"${id}" is not a valid id (expected a UUID)`);
-    const before = this.ctx.db
-      .prepare(`stored:${table.name}`, () => sql`SELECT * FROM ${sql.identifier(table.name)} WHERE reference_id = ${sql.placeholder("ref")}`)
-      .get<StoredRow>({ ref: uuidToBytes(id) });
-    if (!before) throw notFound("Not found", `there is no ${table.name} with id ${id}`);
+    const before = this.rowByRef<StoredRow>(table, id, "stored", () => sql`t.*`);
     this.gateRow(who, "update", table, before);
     if (input.id !== undefined && input.id !== null && input.id !== "" && String(input.id).toLowerCase() !== id.toLowerCase()) {
       throw conflict("Conflict", "id in the resource does not match servers endpoint", { pointer: "/data/id" });
@@ -584,7 +575,7 @@ export class DataService {
       if (e instanceof DaptinError) throw e;
       this.translateConstraint(table, e);
     }
-    this.committed({ type: "update", table: table.name, id, columns, also: this.linkedTables(table, rels.toMany) });
+    this.committed({ type: "update", table: table.name, id, columns, also: rels.toMany.map(({ name }) => linkedTable(table.relations.get(name)!)) });
     return this.readResource(table, before.id, undefined, withRelationships);
   }
 
@@ -680,6 +671,12 @@ export function linkItems(data: unknown[], pointer: string): LinkItem[] {
     const attrs = (item.attributes ?? item.meta) as Record<string, JsonValue> | undefined;
     return { id: item.id, ...(attrs && typeof attrs === "object" ? { attributes: attrs } : {}) };
   });
+}
+
+/** `id` when it is a reference id (UUID); a 400 otherwise. */
+function checkedId(id: string): string {
+  if (!isUuid(id)) throw badRequest("Invalid id", `"${id}" is not a valid id (expected a UUID)`);
+  return id;
 }
 
 /** Which rows a list selects, in words that do not depend on spelling: no `query` and an empty one are the same. */

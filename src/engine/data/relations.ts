@@ -28,6 +28,11 @@ export type Linkage = ResourceIdentifier | null | ResourceIdentifier[];
 
 const now = () => new Date().toISOString();
 
+/** The table a to-many relation's links are written into: its join table, or the linked children's table. */
+export function linkedTable(rel: RelationInfo): string {
+  return rel.storage.kind === "join" ? rel.storage.table : rel.target;
+}
+
 export class RelationService {
   constructor(
     private readonly ctx: DataContext,
@@ -117,8 +122,8 @@ export class RelationService {
       if (e instanceof DaptinError) throw e;
       this.data.translateConstraint(table, e);
     }
-    this.data.forgetLists(s.kind === "join" ? s.table : rel.target);
-    this.data.committed({ type: "update", table: table.name, id });
+    // The parent was touched (updated_at, version); the links live in the join table or the children's table.
+    this.data.committed({ type: "update", table: table.name, id, columns: ["updated_at", "version"], also: [linkedTable(rel)] });
   }
 
   /** Links given in a resource's `relationships` on create/update: to-many ones are added (as Daptin does). */

@@ -12,6 +12,9 @@ export function sharingTable(table: string): string {
   return `${table}_${table}_id_has_usergroup_usergroup_id`;
 }
 
+/** The columns of the listed table the read filter looks at (an update of others cannot change what a caller sees). */
+export const READ_FILTER_COLUMNS = ["permission", "user_account_id"] as const;
+
 export interface ReadFilter {
   /** Built only when a statement of this shape is compiled (prepared statements skip it). */
   sql: () => SQL;
