@@ -4,12 +4,10 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import { SYSTEM } from "../../engine/identity/identity.ts";
 import { csvCell } from "../../engine/data/csv.ts";
+import { tableRows } from "../../engine/data/export.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
 import { addDbOptions, type DbOptions, withEngine } from "../options.ts";
 import { printJson, progressBar, UsageError } from "../output.ts";
-
-const PAGE = 1000;
-
 
 interface ExportOptions extends DbOptions {
   format: string;
@@ -33,27 +31,19 @@ export function registerTransfer(program: Command): void {
     const format = opts.format.toLowerCase();
     if (format !== "json" && format !== "csv") throw new UsageError(`--format must be json or csv, got "${opts.format}"`);
     return withEngine(opts, (engine) => {
-      const info = engine.data.table(table);
       const columns = opts.columns?.split(",").map((c) => c.trim()).filter(Boolean);
-      const header = columns ?? info.apiColumns.map((c) => c.ColumnName);
-      const first = engine.data.list(SYSTEM, table, { pageSize: "1", fields: columns?.join(",") });
-      const total = first.total;
+      const { header, total, rows } = tableRows(engine.data, table, columns);
       const progress = progressBar(`export ${table}`);
       const out = (s: string) => process.stdout.write(s);
       if (format === "csv") out(`${header.map(csvCell).join(",")}\r\n`);
       else out(`{${JSON.stringify(table)}: [`);
       let done = 0;
-      for (let page = 1; ; page++) {
-        const r = engine.data.list(SYSTEM, table, { pageNumber: String(page), pageSize: String(PAGE), sort: "id", fields: columns?.join(",") });
-        for (const res of r.resources) {
-          const row = columns ? Object.fromEntries(header.map((h) => [h, res.attributes[h] ?? null])) : res.attributes;
-          if (format === "csv") out(`${header.map((h) => csvCell(row[h])).join(",")}\r\n`);
-          else out(`${done === 0 ? "\n" : ",\n"}${JSON.stringify(row)}`);
-          done++;
-        }
-        progress?.(done, total);
-        if (r.resources.length < PAGE) break;
+      for (const row of rows) {
+        if (format === "csv") out(`${header.map((h) => csvCell(row[h])).join(",")}\r\n`);
+        else out(`${done === 0 ? "\n" : ",\n"}${JSON.stringify(row)}`);
+        if (++done % 1000 === 0) progress?.(done, total);
       }
+      progress?.(done, total);
       if (format === "json") out("\n]}\n");
     });
   });
