@@ -36,7 +36,7 @@ export function columnTypeCatalogue(): Record<string, unknown> {
     KNOWN_COLUMN_TYPES.map((name) => {
       const family = familyOf({ ColumnName: name, ColumnType: name, DataType: "" });
       const schema = columnSchema({ ColumnName: name, ColumnType: name, DataType: "", family } as never);
-      const graphql = { boolean: "Boolean", number: schema.type === "integer" ? "Int" : "Float", integer: "Int" }[String(schema.type)] ?? "String";
+      const graphql = { boolean: "Boolean", number: "Float", integer: "Int" }[String(schema.type)] ?? "String";
       // Daptin's keys (its validation lists are metadata only, there as here), plus the JSON format we document.
       return [name, {
         Name: name, BlueprintType: schema.type ?? "object", ReclineType: schema.type ?? "object", Validations: [], Conformations: [],

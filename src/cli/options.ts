@@ -5,6 +5,9 @@ import { notFound } from "../engine/errors.ts";
 import type { Identity } from "../engine/identity/identity.ts";
 import { UsageError } from "./output.ts";
 
+/** Daptin's default port, for `serve` and the `servers` entry `apispec` writes. */
+export const DEFAULT_PORT = 6336;
+
 export interface DbOptions {
   db?: string;
   dbType?: string;

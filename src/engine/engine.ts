@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { hasAdministrator, seedConfig, seedIfEmpty, syncWorld, type WorldChange } from "./bootstrap.ts";
 import { ConfigStore } from "./config-store.ts";
-import { DataService } from "./data/crud.ts";
+import { DataService, type WriteEvent } from "./data/crud.ts";
 import type { SqlDb } from "./db/dialect.ts";
 import { DdlError } from "./db/ddl.ts";
 import { applyPlan, planMigration, type Plan } from "./db/migrate.ts";
@@ -59,7 +59,7 @@ export interface ApplyReport {
   seeded: boolean;
 }
 
-export type ChangeListener = (event: { type: "create" | "update" | "delete"; table: string; id: string }) => void;
+export type ChangeListener = (event: WriteEvent) => void;
 
 export class Engine {
   readonly config: ConfigStore;

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { ApiSpecCache } from "../../apispec/cache.ts";
 import { SYSTEM } from "../../engine/identity/identity.ts";
-import { addDbOptions, type DbOptions, withEngine } from "../options.ts";
+import { addDbOptions, type DbOptions, DEFAULT_PORT, withEngine } from "../options.ts";
 import { UsageError } from "../output.ts";
 
 interface ApiSpecOptions extends DbOptions {
@@ -16,7 +16,7 @@ export function registerApiSpec(program: Command): void {
       .command("apispec")
       .description("print the OpenAPI 3 document of the database (the administrator's view: every table and action)")
       .option("--format <format>", "yaml or json", "yaml")
-      .option("--server <url>", "the servers entry (the HTTP endpoint uses the URL it was called on)", "http://localhost:6336"),
+      .option("--server <url>", "the servers entry (the HTTP endpoint uses the URL it was called on)", `http://localhost:${DEFAULT_PORT}`),
   ).action((opts: ApiSpecOptions) => {
     const format = opts.format.toLowerCase();
     if (format !== "yaml" && format !== "json") throw new UsageError(`--format must be yaml or json, got "${opts.format}"`);

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { Engine } from "../../engine/engine.ts";
 import { discoverSchemaFiles } from "../../engine/schema/load.ts";
 import { startServer } from "../../server/app.ts";
-import { addDbOptions, engineConfig, type DbOptions } from "../options.ts";
+import { addDbOptions, DEFAULT_PORT, engineConfig, type DbOptions } from "../options.ts";
 import { logLine, UsageError } from "../output.ts";
 
 interface ServeOptions extends DbOptions {
@@ -23,7 +23,7 @@ export function registerServe(program: Command): void {
       .option("--host <address>", "address to bind", "0.0.0.0")
       .option("--schema-dir <dir>", "another folder to read schema_* files from (env DAPTIN_SCHEMA_FOLDER)"),
   ).action(async (opts: ServeOptions) => {
-    const portText = opts.port ?? process.env.DAPTIN_PORT ?? "6336";
+    const portText = opts.port ?? process.env.DAPTIN_PORT ?? String(DEFAULT_PORT);
     const port = Number(portText.replace(/^:/, ""));
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${portText}"`);
     const cfg = engineConfig(opts);

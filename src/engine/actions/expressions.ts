@@ -65,7 +65,7 @@ export function hasScript(value: JsonValue | undefined): boolean {
 }
 
 /** One string value: returns the evaluated value; `undefined` means "leave the key out". */
-export function evaluateString(s: string, ctx: Context): JsonValue | undefined {
+function evaluateString(s: string, ctx: Context): JsonValue | undefined {
   if (s === "") return "";
   if (s.startsWith("!")) return runScript(s.slice(1), ctx, newReferenceId);
   if (s.length > 3 && s.startsWith("{{") && s.endsWith("}}")) return runScript(s.slice(2, -2), ctx, newReferenceId);

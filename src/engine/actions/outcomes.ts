@@ -12,7 +12,7 @@ import type { ActionDef, ActionResponse, OutcomeDef, Progress } from "./types.ts
 
 const CRUD = new Set(["POST", "GET", "GET_BY_ID", "PATCH", "DELETE"]);
 
-export interface ChainCall {
+interface ChainCall {
   who: Identity;
   progress?: Progress;
   action: ActionDef;
@@ -41,9 +41,10 @@ export class OutcomeChain {
       const o = outcomes[i]!;
       const performer = this.performerOf(o);
       if (performer?.async) {
-        // Runs outside any transaction: what came before it is already committed.
-        const input = this.input(o, call);
-        if (input === undefined || !conditionHolds(o.Condition, call.ctx)) {
+        // Runs outside any transaction: what came before it is already committed. As for synchronous outcomes, the
+        // Condition is checked before the attributes are built, and a ContinueOnError failure is reported.
+        const input = conditionHolds(o.Condition, call.ctx) ? this.input(o, call, out) : undefined;
+        if (input === undefined) {
           i++;
           continue;
         }

@@ -5,8 +5,8 @@ import type { QuickJSWASMModule } from "quickjs-emscripten-core";
 import { createHash, createHmac } from "node:crypto";
 import type { JsonValue } from "../schema/column-types/index.ts";
 
-export const JS_TIME_LIMIT_MS = 100;
-export const JS_MEMORY_LIMIT = 32 * 1024 * 1024;
+const JS_TIME_LIMIT_MS = 100;
+const JS_MEMORY_LIMIT = 32 * 1024 * 1024;
 
 let module: QuickJSWASMModule | undefined;
 
@@ -26,7 +26,7 @@ const HOST_HELPERS: Record<string, (...args: string[]) => string> = {
   Base64Decode: (s) => Buffer.from(s, "base64").toString("utf8"),
 };
 
-/** Loads the WebAssembly module once (about 60 ms); done at start so no request pays for it. */
+/** Loads the WebAssembly module once (about 60 ms), before the first action whose outcomes use JavaScript. */
 export async function loadSandbox(): Promise<void> {
   if (module) return;
   // Loaded on first use: a server that never runs an action does not pay for the interpreter's memory.

@@ -500,7 +500,7 @@ export class DataService {
   private addDefaultGroups(table: TableInfo, rowId: number): void {
     const groups = table.def.DefaultGroups ?? [];
     if (groups.length === 0) return;
-    const share = this.ctx.registry().get(`${table.name}_${table.name}_id_has_usergroup_usergroup_id`);
+    const share = this.ctx.registry().get(sharingTable(table.name));
     if (!share) return;
     for (const g of groups) {
       const group = this.ctx.db.get<{ id: number }>(sql`SELECT id FROM usergroup WHERE name = ${g.Name}`);

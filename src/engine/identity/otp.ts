@@ -11,7 +11,7 @@ import { newReferenceId, uuidToBytes } from "../data/ids.ts";
 import type { Identity } from "./identity.ts";
 import type { Users } from "./users.ts";
 
-export const OTP_PERIOD_SECONDS = 120;
+const OTP_PERIOD_SECONDS = 120;
 const ATTEMPTS = 5;
 const ATTEMPT_WINDOW_MS = 15 * 60 * 1000;
 

@@ -1,7 +1,7 @@
 // Users and their groups: building identities from tokens or emails, checking passwords.
 import { sql } from "drizzle-orm";
 import type { SqlDb } from "../db/dialect.ts";
-import { bytesToUuid, uuidToBytes } from "../data/ids.ts";
+import { bytesToUuid, isUuid, uuidToBytes } from "../data/ids.ts";
 import { unauthorized } from "../errors.ts";
 import type { Identity } from "./identity.ts";
 import type { TokenClaims } from "./jwt.ts";
@@ -61,19 +61,25 @@ export class Users {
     });
   }
 
+  /** One user with the groups they belong to, by a unique column (one prepared statement per column). */
+  private row(column: "email" | "id" | "reference_id", value: unknown): UserRow | undefined {
+    return this.db
+      .prepare(`user:${column}`, () => sql`${USER_WITH_GROUPS()} WHERE u.${sql.identifier(column)} = ${sql.placeholder("v")}`)
+      .get<UserRow>({ v: value });
+  }
+
   byEmail(email: string): (Identity & { passwordHash: string | null; authVersion: number }) | null {
-    const u = this.db.prepare("user:email", () => sql`${USER_WITH_GROUPS()} WHERE u.email = ${sql.placeholder("v")}`).get<UserRow>({ v: email.trim().toLowerCase() });
+    const u = this.row("email", email.trim().toLowerCase());
     return u ? { ...this.toIdentity(u), passwordHash: u.password, authVersion: u.auth_version ?? 1 } : null;
   }
 
   byId(id: number): Identity | null {
-    const u = this.db.prepare("user:id", () => sql`${USER_WITH_GROUPS()} WHERE u.id = ${sql.placeholder("v")}`).get<UserRow>({ v: id });
+    const u = this.row("id", id);
     return u ? this.toIdentity(u) : null;
   }
 
   byRef(ref: string): Identity | null {
-    if (!/^[0-9a-f-]{36}$/i.test(ref)) return null;
-    const u = this.db.prepare("user:ref", () => sql`${USER_WITH_GROUPS()} WHERE u.reference_id = ${sql.placeholder("v")}`).get<UserRow>({ v: uuidToBytes(ref) });
+    const u = isUuid(ref) ? this.row("reference_id", uuidToBytes(ref)) : undefined;
     return u ? this.toIdentity(u) : null;
   }
 
@@ -81,7 +87,7 @@ export class Users {
   fromClaims(claims: TokenClaims): Identity {
     let known = this.identities.get(claims.sub);
     if (!known) {
-      const u = this.db.prepare("user:ref", () => sql`${USER_WITH_GROUPS()} WHERE u.reference_id = ${sql.placeholder("v")}`).get<UserRow>({ v: uuidToBytes(claims.sub) });
+      const u = this.row("reference_id", uuidToBytes(claims.sub));
       if (!u) throw unauthorized("Invalid token", "the user of this token no longer exists");
       known = { identity: this.toIdentity(u), authVersion: u.auth_version ?? 1 };
       if (this.identities.size >= IDENTITY_CACHE_SIZE) this.identities.clear();

@@ -13,7 +13,7 @@ export interface MailSender {
   send(message: MailMessage): Promise<void>;
 }
 
-export const DEFAULT_FROM = "no-reply@localhost";
+const DEFAULT_FROM = "no-reply@localhost";
 
 export class LogMailSender implements MailSender {
   constructor(private readonly log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {}
@@ -23,7 +23,7 @@ export class LogMailSender implements MailSender {
   }
 }
 
-export class SmtpMailSender implements MailSender {
+class SmtpMailSender implements MailSender {
   private transport: Transporter | undefined;
 
   constructor(private readonly url: string) {}

@@ -6,6 +6,7 @@ import type { SqlDb } from "../db/dialect.ts";
 import { conflict, notFound, validation } from "../errors.ts";
 import type { Registry, TableInfo } from "./registry.ts";
 import { SAFE_IDENTIFIER } from "./names.ts";
+import { sharingTable } from "../permission/sql-filter.ts";
 import { STANDARD_COLUMN_NAMES } from "./standard.ts";
 
 function table(registry: Registry, name: string): TableInfo {
@@ -70,7 +71,7 @@ export function removeTable(db: SqlDb, registry: Registry, tableName: string): v
     throw validation("Validation failed", `${t.name} cannot be removed`);
   }
   const joinTables = [...registry.tables.values()].filter((j) => j.isJoin && j.columns.some((c) => c.references?.table === t.name));
-  const sharing = joinTables.filter((j) => j.name === `${t.name}_${t.name}_id_has_usergroup_usergroup_id`);
+  const sharing = joinTables.filter((j) => j.name === sharingTable(t.name));
   const others = (registry.referencedBy.get(t.name) ?? []).filter((r) => r.table !== t.name && !joinTables.some((j) => j.name === r.table));
   if (others.length > 0 || joinTables.length > sharing.length) {
     const names = [...new Set([...others.map((o) => `${o.table}.${o.column}`), ...joinTables.filter((j) => !sharing.includes(j)).map((j) => j.name)])];

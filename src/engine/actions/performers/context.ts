@@ -9,14 +9,9 @@ import type { MailSender } from "../../mail/sender.ts";
 import type { Registry } from "../../schema/registry.ts";
 import type { SchemaDoc } from "../../schema/types.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
-
-/** What applying a schema did (mirrors the engine's report; kept structural to avoid an import cycle). */
-export interface ApplyReport {
-  plan: { steps: unknown[] };
-  world: unknown[];
-  warnings: string[];
-}
 import type { ActionResponse, PerformerCall } from "../types.ts";
+// A type-only import: erased at build time, so no import cycle at run time.
+import type { ApplyReport } from "../../engine.ts";
 
 export interface PerformerContext {
   db: SqlDb;

@@ -7,7 +7,7 @@ import type { ColumnInfo } from "../../schema/registry.ts";
 import { SERVER_MANAGED } from "../../schema/standard.ts";
 import type { Performer } from "./context.ts";
 
-export const MAX_RANDOM_ROWS = 100_000;
+const MAX_RANDOM_ROWS = 100_000;
 
 /** A fake value that fits the column's type (and its enum options). */
 function fake(faker: Faker, c: ColumnInfo): JsonValue {

@@ -5,7 +5,8 @@ import type { JsonValue } from "../../schema/column-types/index.ts";
 import { parseSchema, SchemaParseError } from "../../schema/parse.ts";
 import { removeColumn, removeTable, renameColumn } from "../../schema/alter.ts";
 import { notify, redirect, type ActionResponse } from "../types.ts";
-import { type ApplyReport, type Performer, targetTable } from "./context.ts";
+import type { ApplyReport } from "../../engine.ts";
+import { type Performer, targetTable } from "./context.ts";
 import { uploadedFiles } from "./tabular.ts";
 
 const download = (content: string, name: string, contentType: string, message: string): ActionResponse => ({

@@ -6,7 +6,7 @@ import { underscore } from "../../schema/names.ts";
 import type { ColumnDef } from "../../schema/types.ts";
 import { columnDef } from "../../schema/standard.ts";
 
-export interface UploadedFile {
+interface UploadedFile {
   name: string;
   bytes: Buffer;
 }
