@@ -79,18 +79,28 @@ export function syncWorld(db: SqlDb, registry: Registry): WorldChange[] {
 /** Table-level group grants from `AccessGroups` (upsert, never delete). */
 function syncAccessGroups(db: SqlDb, registry: Registry): void {
   for (const t of registry.tables.values()) {
-    for (const g of t.def.AccessGroups ?? []) {
-      const group = db.get<{ id: number }>(sql`SELECT id FROM usergroup WHERE name = ${g.Name}`);
-      if (!group) throw new Error(`table ${t.name}: AccessGroups names unknown group "${g.Name}"`);
-      const world = db.get<{ id: number }>(sql`SELECT id FROM world WHERE table_name = ${t.name}`)!;
-      const perm = g.Permission ?? DEFAULT_PERMISSION;
-      const ts = now();
-      const r = db.run(sql`UPDATE world_world_id_has_usergroup_usergroup_id SET permission = ${perm}, updated_at = ${ts}
-        WHERE world_id = ${world.id} AND usergroup_id = ${group.id}`);
-      if (r.changes === 0) {
-        db.run(sql`INSERT INTO world_world_id_has_usergroup_usergroup_id (world_id, usergroup_id, permission, reference_id, version, created_at, updated_at)
-          VALUES (${world.id}, ${group.id}, ${perm}, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`);
-      }
+    if (!t.def.AccessGroups?.length) continue;
+    const world = db.get<{ id: number }>(sql`SELECT id FROM world WHERE table_name = ${t.name}`)!;
+    grantGroups(db, "world", world.id, t.def.AccessGroups, `table ${t.name}`);
+  }
+}
+
+/**
+ * `AccessGroups` grants on one `world` or `action` row: the join row's permission is set, or the row added (never
+ * deleted). `owner` names the definition in the error for an unknown group.
+ */
+export function grantGroups(db: SqlDb, kind: "world" | "action", rowId: number, groups: { Name: string; Permission?: number }[], owner: string): void {
+  const join = sql.identifier(`${kind}_${kind}_id_has_usergroup_usergroup_id`);
+  const fk = sql.identifier(`${kind}_id`);
+  const ts = now();
+  for (const g of groups) {
+    const group = db.get<{ id: number }>(sql`SELECT id FROM usergroup WHERE name = ${g.Name}`);
+    if (!group) throw new Error(`${owner}: AccessGroups names unknown group "${g.Name}"`);
+    const perm = g.Permission ?? DEFAULT_PERMISSION;
+    const r = db.run(sql`UPDATE ${join} SET permission = ${perm}, updated_at = ${ts} WHERE ${fk} = ${rowId} AND usergroup_id = ${group.id}`);
+    if (r.changes === 0) {
+      db.run(sql`INSERT INTO ${join} (${fk}, usergroup_id, permission, reference_id, version, created_at, updated_at)
+        VALUES (${rowId}, ${group.id}, ${perm}, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`);
     }
   }
 }
