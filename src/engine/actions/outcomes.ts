@@ -8,7 +8,7 @@ import type { JsonValue } from "../schema/column-types/index.ts";
 import { type Context, conditionHolds, evaluate, EvaluationError } from "./expressions.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { ScriptError } from "./sandbox.ts";
-import type { ActionDef, ActionResponse, OutcomeDef, Progress } from "./types.ts";
+import { type ActionDef, type ActionResponse, notify, type OutcomeDef, type Progress } from "./types.ts";
 
 const CRUD = new Set(["POST", "GET", "GET_BY_ID", "PATCH", "DELETE"]);
 
@@ -140,8 +140,8 @@ export class OutcomeChain {
       }
       case "DELETE": {
         data.delete(elevated, o.Type, refOf());
-        const note = { __type: "client.notify", message: `Deleted ${o.Type}`, title: "Success", type: "success" };
-        return { responses: [{ ResponseType: "client.notify", Attributes: note }], result: [note] };
+        const note = notify("success", "Success", `Deleted ${o.Type}`);
+        return { responses: [note], result: [note.Attributes] };
       }
       case "ACTIONRESPONSE":
         return { responses: [{ ResponseType: o.Type, Attributes: input }], result: input };

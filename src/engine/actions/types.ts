@@ -61,6 +61,11 @@ export const notify = (type: "success" | "error" | "message", title: string, mes
   Attributes: { __type: "client.notify", message, title, type },
 });
 
+export const download = (content: string, name: string, contentType: string, message: string): ActionResponse => ({
+  ResponseType: "client.file.download",
+  Attributes: { __type: "client.file.download", content: Buffer.from(content).toString("base64"), contentType, message, name },
+});
+
 export const redirect = (location: string, delay: number): ActionResponse => ({
   ResponseType: "client.redirect",
   Attributes: { __type: "client.redirect", delay, location, window: "self" },

@@ -3,7 +3,7 @@ import { validation } from "../../errors.ts";
 import { csvCell } from "../../data/csv.ts";
 import { tableRows } from "../../data/export.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
-import type { ActionResponse } from "../types.ts";
+import { type ActionResponse, download } from "../types.ts";
 import type { Performer, PerformerContext } from "./context.ts";
 
 function exportTable(ctx: PerformerContext, attributes: Record<string, JsonValue>, forced?: "csv"): ActionResponse[] {
@@ -21,16 +21,7 @@ function exportTable(ctx: PerformerContext, attributes: Record<string, JsonValue
   } else {
     content = JSON.stringify({ [table]: [...rows] }, null, 2);
   }
-  return [{
-    ResponseType: "client.file.download",
-    Attributes: {
-      __type: "client.file.download",
-      content: Buffer.from(content).toString("base64"),
-      contentType: format === "csv" ? "text/csv" : "application/json",
-      message: `Downloading ${table} as ${format}`,
-      name: `daptin_dump_${table}.${format}`,
-    },
-  }];
+  return [download(content, `daptin_dump_${table}.${format}`, format === "csv" ? "text/csv" : "application/json", `Downloading ${table} as ${format}`)];
 }
 
 export const exportData: Performer = { run: ({ attributes }, ctx) => exportTable(ctx, attributes) };

@@ -6,6 +6,7 @@ import type { JsonValue } from "../../schema/column-types/index.ts";
 import type { ColumnInfo } from "../../schema/registry.ts";
 import { SERVER_MANAGED } from "../../schema/standard.ts";
 import type { Performer } from "./context.ts";
+import { notify } from "../types.ts";
 
 const MAX_RANDOM_ROWS = 100_000;
 
@@ -78,6 +79,6 @@ export const generateRandomData: Performer = {
       }
     });
     progress?.(count, count);
-    return [{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: `Generated ${count} rows in ${table.name}`, title: "Success", type: "success" } }];
+    return [notify("success", "Success", `Generated ${count} rows in ${table.name}`)];
   },
 };

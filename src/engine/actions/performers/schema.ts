@@ -4,15 +4,11 @@ import { DaptinError, validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import { parseSchema, SchemaParseError } from "../../schema/parse.ts";
 import { removeColumn, removeTable, renameColumn } from "../../schema/alter.ts";
-import { notify, redirect, type ActionResponse } from "../types.ts";
+import { download, notify, redirect, type ActionResponse } from "../types.ts";
 import type { ApplyReport } from "../../engine.ts";
 import { type Performer, targetTable } from "./context.ts";
 import { uploadedFiles } from "./tabular.ts";
 
-const download = (content: string, name: string, contentType: string, message: string): ActionResponse => ({
-  ResponseType: "client.file.download",
-  Attributes: { __type: "client.file.download", content: Buffer.from(content).toString("base64"), contentType, message, name },
-});
 
 export const downloadSchema: Performer = {
   run(_call, ctx) {
@@ -87,6 +83,6 @@ export const removeTablePerformer: Performer = {
     const table = targetTable(attributes, ctx);
     removeTable(ctx.db, ctx.registry(), table);
     ctx.applySchema([]);
-    return [{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message: "Table deleted", title: "Success", type: "message" } }];
+    return [notify("message", "Success", "Table deleted")];
   },
 };
