@@ -13,6 +13,11 @@ import type { ActionResponse, PerformerCall } from "../types.ts";
 // A type-only import: erased at build time, so no import cycle at run time.
 import type { ApplyReport } from "../../engine.ts";
 
+/** A session token for an account as `Users.byEmail` reads it (signin, and login with a one-time password). */
+export function sessionToken(ctx: PerformerContext, user: NonNullable<ReturnType<Users["byEmail"]>>): Promise<string> {
+  return ctx.tokens.issue({ email: user.email!, name: user.name ?? "", referenceId: user.userRef!, authVersion: user.authVersion });
+}
+
 export interface PerformerContext {
   db: SqlDb;
   data: DataService;

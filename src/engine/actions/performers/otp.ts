@@ -5,7 +5,8 @@ import { validation } from "../../errors.ts";
 import { SYSTEM } from "../../identity/identity.ts";
 import type { OtpPurpose } from "../../identity/otp.ts";
 import { notify } from "../types.ts";
-import { text, type Performer } from "./context.ts";
+import { sessionToken, text, type Performer } from "./context.ts";
+import { MIN_PASSWORD } from "./signup.ts";
 
 const PURPOSES: OtpPurpose[] = ["enrollment", "send", "login", "password_reset"];
 
@@ -36,8 +37,7 @@ export const otpVerify: Performer = {
       otp: text(attributes.otp), purpose,
     });
     if (purpose !== "login") return [notify("success", "Success", "Verified")];
-    const me = ctx.users.byEmail(user.email!)!;
-    const token = await ctx.tokens.issue({ email: me.email!, name: me.name ?? "", referenceId: me.userRef!, authVersion: me.authVersion });
+    const token = await sessionToken(ctx, ctx.users.byEmail(user.email!)!);
     return [{ ResponseType: "client.store.set", Attributes: { key: "token", value: token } }];
   },
 };
@@ -64,7 +64,9 @@ export const resetVerify: Performer = {
     const email = text(attributes.email).trim().toLowerCase();
     const user = ctx.otp.verify({ email, otp: text(attributes.otp), purpose: "password_reset" });
     const chosen = text(attributes.password);
-    if (chosen && chosen.length < 8) throw validation("Validation failed", "password: must be at least 8 characters", { pointer: "/attributes/password" });
+    if (chosen && chosen.length < MIN_PASSWORD) {
+      throw validation("Validation failed", `password: must be at least ${MIN_PASSWORD} characters`, { pointer: "/attributes/password" });
+    }
     const password = chosen || randomBytes(9).toString("base64url");
     ctx.db.transaction(() => ctx.data.updateSync({ ...SYSTEM }, "user_account", user.userRef!, { attributes: { password } }));
     if (!chosen) await ctx.mail.send({ to: email, subject: "Your new password", text: `Your new password is: ${password}` });

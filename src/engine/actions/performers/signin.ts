@@ -2,7 +2,7 @@
 import { unauthorized, validation } from "../../errors.ts";
 import { checkPassword } from "../../identity/users.ts";
 import type { ActionResponse } from "../types.ts";
-import { text, type Performer } from "./context.ts";
+import { sessionToken, text, type Performer } from "./context.ts";
 
 export const signin: Performer = { async: true, async run({ attributes }, ctx) {
   const email = text(attributes.email).trim().toLowerCase();
@@ -11,7 +11,7 @@ export const signin: Performer = { async: true, async run({ attributes }, ctx) {
   const user = ctx.users.byEmail(email);
   // One message for an unknown email and a wrong password: no user enumeration.
   if (!(await checkPassword(password, user?.passwordHash)) || !user) throw unauthorized("Unauthorized", "Invalid username or password");
-  const token = await ctx.tokens.issue({ email: user.email!, name: user.name ?? "", referenceId: user.userRef!, authVersion: user.authVersion });
+  const token = await sessionToken(ctx, user);
   const responses: ActionResponse[] = [
     { ResponseType: "client.store.set", Attributes: { key: "token", value: token } },
     { ResponseType: "client.cookie.set", Attributes: { key: "token", value: `${token}; SameSite=Strict` } },
