@@ -1,9 +1,26 @@
 // Options shared by the commands that open a database, read from flags first, then DAPTIN_* variables.
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import type { Command } from "commander";
 import { Engine, type EngineConfig, type OpenOptions } from "../engine/engine.ts";
 import { notFound } from "../engine/errors.ts";
 import type { Identity } from "../engine/identity/identity.ts";
+import type { JsonValue } from "../engine/schema/column-types/index.ts";
 import { UsageError } from "./output.ts";
+
+/**
+ * A file as an action attribute (`[{name, file: base64}]`, the shape upload and import actions read); a file that
+ * cannot be read is a usage error saying `unreadable`.
+ */
+export function fileAttribute(path: string, unreadable: string): JsonValue {
+  let content: Buffer;
+  try {
+    content = readFileSync(path);
+  } catch {
+    throw new UsageError(unreadable);
+  }
+  return [{ name: basename(path), file: content.toString("base64") }];
+}
 
 /** Daptin's default port, for `serve` and the `servers` entry `apispec` writes. */
 export const DEFAULT_PORT = 6336;

@@ -1,10 +1,8 @@
 // `daptin action run TYPE NAME`: runs an action through the same engine as `POST /action/TYPE/NAME`.
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
 import type { Command } from "commander";
 import { SYSTEM } from "../../engine/identity/identity.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
-import { addDbOptions, type DbOptions, identityOf, withEngine } from "../options.ts";
+import { addDbOptions, type DbOptions, fileAttribute, identityOf, withEngine } from "../options.ts";
 import { chalk, printJson, progressBar, UsageError } from "../output.ts";
 
 interface RunOptions extends DbOptions {
@@ -16,7 +14,7 @@ interface RunOptions extends DbOptions {
 
 const collect = (v: string, all: string[]) => [...all, v];
 
-/** `k=v`; a value that parses as JSON (numbers, booleans, objects) is taken as that, else as text. */
+/** `k=v` split at the first `=` (the key may not be empty). */
 function pair(text: string, flag: string): [string, string] {
   const i = text.indexOf("=");
   if (i <= 0) throw new UsageError(`${flag} takes key=value, got "${text}"`);
@@ -37,6 +35,7 @@ export function registerAction(program: Command): void {
       .option("--json", "print the response array as JSON"),
   ).action(async (type: string, name: string, opts: RunOptions) => {
     const attributes: Record<string, JsonValue> = {};
+    // A value that parses as JSON (numbers, booleans, objects) is taken as that, else as text.
     for (const a of opts.attr) {
       const [k, v] = pair(a, "--attr");
       try {
@@ -47,13 +46,7 @@ export function registerAction(program: Command): void {
     }
     for (const f of opts.file) {
       const [k, path] = pair(f, "--file");
-      let content: Buffer;
-      try {
-        content = readFileSync(path);
-      } catch {
-        throw new UsageError(`--file ${k}: cannot read ${path}`);
-      }
-      attributes[k] = [{ name: basename(path), file: content.toString("base64") }];
+      attributes[k] = fileAttribute(path, `--file ${k}: cannot read ${path}`);
     }
     await withEngine(opts, async (engine) => {
       const responses = await engine.actions.run(identityOf(engine, opts.as, SYSTEM), type, name, attributes, progressBar(`${type}/${name}`));

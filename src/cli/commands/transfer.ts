@@ -1,12 +1,10 @@
 // `daptin export TABLE > file` and `daptin import TABLE FILE`: whole tables out and in, with progress on a terminal.
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
 import type { Command } from "commander";
 import { SYSTEM } from "../../engine/identity/identity.ts";
 import { csvCell } from "../../engine/data/csv.ts";
 import { tableRows } from "../../engine/data/export.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
-import { addDbOptions, type DbOptions, withEngine } from "../options.ts";
+import { addDbOptions, type DbOptions, fileAttribute, withEngine } from "../options.ts";
 import { printJson, progressBar, UsageError } from "../output.ts";
 
 interface ExportOptions extends DbOptions {
@@ -57,17 +55,12 @@ export function registerTransfer(program: Command): void {
       .option("--truncate", "empty the table first")
       .option("--json", "print the response array as JSON"),
   ).action((table: string, file: string, opts: ImportOptions) => {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch {
-      throw new UsageError(`${file}: no such file`);
-    }
+    const dump = fileAttribute(file, `${file}: no such file`);
     return withEngine(opts, async (engine) => {
       const attributes: Record<string, JsonValue> = {
         table_name: table,
         truncate_before_insert: Boolean(opts.truncate),
-        dump_file: [{ name: basename(file), file: bytes.toString("base64") }],
+        dump_file: dump,
       };
       const responses = await engine.actions.run(SYSTEM, "world", "import_data", attributes, progressBar(`import ${table}`));
       if (opts.json) printJson(responses);
