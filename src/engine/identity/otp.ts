@@ -3,12 +3,11 @@
 import { sql } from "drizzle-orm";
 import * as OTPAuth from "otpauth";
 import type { DataService } from "../data/crud.ts";
-import { bytesToUuid } from "../data/ids.ts";
+import { bytesToUuid, newReferenceId, uuidToBytes } from "../data/ids.ts";
 import type { SqlDb } from "../db/dialect.ts";
 import { DaptinError, forbidden, unauthorized, validation } from "../errors.ts";
 import { decrypt, encrypt } from "../schema/column-types/encrypted.ts";
-import { newReferenceId, uuidToBytes } from "../data/ids.ts";
-import type { Identity } from "./identity.ts";
+import { type Identity, SYSTEM } from "./identity.ts";
 import type { Users } from "./users.ts";
 
 const OTP_PERIOD_SECONDS = 120;
@@ -43,9 +42,8 @@ export class Otp {
 
   private find(email: string | undefined, mobile: string | undefined): OtpAccount | undefined {
     const row = this.db.get<{ id: number; ref: Uint8Array; user_id: number; email: string; otp_secret: string; verified: number }>(
-      email
-        ? sql`SELECT o.id, o.reference_id AS ref, u.id AS user_id, u.email, o.otp_secret, o.verified FROM user_otp_account o JOIN user_account u ON u.id = o.otp_of_account WHERE u.email = ${email.trim().toLowerCase()}`
-        : sql`SELECT o.id, o.reference_id AS ref, u.id AS user_id, u.email, o.otp_secret, o.verified FROM user_otp_account o JOIN user_account u ON u.id = o.otp_of_account WHERE o.mobile_number = ${mobile ?? ""}`,
+      sql`SELECT o.id, o.reference_id AS ref, u.id AS user_id, u.email, o.otp_secret, o.verified FROM user_otp_account o JOIN user_account u ON u.id = o.otp_of_account
+        WHERE ${email ? sql`u.email = ${email.trim().toLowerCase()}` : sql`o.mobile_number = ${mobile ?? ""}`}`,
     );
     if (!row) return undefined;
     return { id: row.id, ref: bytesToUuid(row.ref)!, userId: row.user_id, email: row.email, secret: decrypt(row.otp_secret, this.secret()), verified: Boolean(row.verified) };
@@ -73,7 +71,7 @@ export class Otp {
       this.data.forgetLists("user_otp_account");
       account = this.find(email ?? user.email ?? undefined, undefined)!;
     } else if (input.mobile && input.purpose === "enrollment") {
-      this.db.run(sql`UPDATE user_otp_account SET mobile_number = ${input.mobile} WHERE id = ${account.id}`);
+      this.data.updateSync(SYSTEM, "user_otp_account", account.ref, { attributes: { mobile_number: input.mobile } });
     }
     if (input.purpose === "login" && !account.verified) throw validation("Validation failed", "the one-time-password enrolment is not verified yet");
     return { code: this.totp(account).generate(), email: account.email };
@@ -94,7 +92,8 @@ export class Otp {
     if (this.totp(account).validate({ token: String(input.otp).trim(), window: 1 }) === null) throw unauthorized("Unauthorized", "invalid one-time password");
     this.used.set(key, now);
     this.attempts.delete(account.id);
-    if (input.purpose === "enrollment" && !account.verified) this.db.run(sql`UPDATE user_otp_account SET verified = 1 WHERE id = ${account.id}`);
+    // Through the data service: version, updated_at and listeners follow, as for any other write.
+    if (input.purpose === "enrollment" && !account.verified) this.data.updateSync(SYSTEM, "user_otp_account", account.ref, { attributes: { verified: true } });
     return this.users.byId(account.userId)!;
   }
 }
