@@ -54,11 +54,17 @@ const text = (v: JsonValue | undefined): string =>
 
 const INTERPOLATION = /\$([A-Za-z0-9_[\]]+)?(\.[A-Za-z0-9_[\]]+)*/g;
 
-const isScript = (s: string) => s.startsWith("!") || (s.length > 3 && s.startsWith("{{") && s.endsWith("}}")) || s.startsWith("js:");
+/** The JavaScript of a `!js`, `{{js}}` or `js:js` expression; undefined for anything else. */
+function scriptBody(s: string): string | undefined {
+  if (s.startsWith("!")) return s.slice(1);
+  if (s.length > 3 && s.startsWith("{{") && s.endsWith("}}")) return s.slice(2, -2);
+  if (s.startsWith("js:")) return s.slice(3);
+  return undefined;
+}
 
 /** Whether any expression in `value` is JavaScript (the sandbox must be loaded before the chain runs). */
 export function hasScript(value: JsonValue | undefined): boolean {
-  if (typeof value === "string") return isScript(value);
+  if (typeof value === "string") return scriptBody(value) !== undefined;
   if (Array.isArray(value)) return value.some(hasScript);
   if (value !== null && typeof value === "object") return Object.values(value).some(hasScript);
   return false;
@@ -67,9 +73,8 @@ export function hasScript(value: JsonValue | undefined): boolean {
 /** One string value: returns the evaluated value; `undefined` means "leave the key out". */
 function evaluateString(s: string, ctx: Context): JsonValue | undefined {
   if (s === "") return "";
-  if (s.startsWith("!")) return runScript(s.slice(1), ctx, newReferenceId);
-  if (s.length > 3 && s.startsWith("{{") && s.endsWith("}}")) return runScript(s.slice(2, -2), ctx, newReferenceId);
-  if (s.startsWith("js:")) return runScript(s.slice(3), ctx, newReferenceId);
+  const script = scriptBody(s);
+  if (script !== undefined) return runScript(script, ctx, newReferenceId);
   if (s.startsWith("~")) {
     const v = walk(ctx, s.slice(1), false);
     return v === null ? undefined : v;
