@@ -7,12 +7,13 @@ import type { JsonValue } from "../../schema/column-types/index.ts";
 import { underscore } from "../../schema/names.ts";
 import type { SchemaDoc, TableDef } from "../../schema/types.ts";
 import { isUuid } from "../../data/ids.ts";
+import { SERVER_MANAGED } from "../../schema/standard.ts";
 import type { ActionResponse, Progress } from "../types.ts";
 import { targetTable, text, type Performer, type PerformerContext } from "./context.ts";
 import { inferColumns, normaliseKeys, rowsOf, uploadedFiles } from "./tabular.ts";
 
-/** Server-set fields of an export (ids, timestamps, owner) are not imported. */
-const SERVER_SET = new Set(["reference_id", "created_at", "updated_at", "version", "permission", "__type", "user_account_id", "id"]);
+/** Server-set fields of an export (ids, timestamps, version, owner, permission) are not imported. */
+const SERVER_SET = new Set([...SERVER_MANAGED, "permission", "__type", "user_account_id"]);
 
 function insertAll(
   ctx: PerformerContext, who: Identity, table: string, batches: { file: string; rows: Record<string, JsonValue>[] }[], truncate: boolean, progress?: Progress,
