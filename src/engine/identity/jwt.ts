@@ -23,6 +23,8 @@ export interface TokenClaims {
 
 /** Verified tokens are remembered (until they expire) so a request does not redo the HMAC check. */
 const VERIFIED_CACHE_SIZE = 10_000;
+/** How far `iat`/`nbf` may lie in the future (clocks of two machines differ a little); `exp` gets no leeway. */
+const CLOCK_TOLERANCE_SECONDS = 60;
 
 export class Tokens {
   private readonly secret: Uint8Array<ArrayBuffer>;
@@ -56,12 +58,22 @@ export class Tokens {
       .sign(await this.cryptoKey());
   }
 
-  /** Verifies a token; a bad one is a 401 whose detail says why (Daptin silently treats it as a guest). */
+  /**
+   * Verifies a token; a bad one is a 401 whose detail says why (Daptin silently treats it as a guest). A token must
+   * expire (`exp`), and may not claim to be issued (`iat`) or valid (`nbf`) later than now: the secret alone does
+   * not make a token that never ends acceptable.
+   */
   async verify(token: string): Promise<TokenClaims> {
     const known = this.verified.get(token);
     if (known && known.exp > Date.now() / 1000) return known;
     try {
-      const { payload } = await jwtVerify(token, await this.cryptoKey(), { algorithms: ["HS256"], issuer: this.settings.issuer });
+      const { payload } = await jwtVerify(token, await this.cryptoKey(), {
+        algorithms: ["HS256"], issuer: this.settings.issuer, requiredClaims: ["exp"], clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      });
+      const now = Date.now() / 1000;
+      // The tolerance is for `iat`/`nbf` only: an expired token is expired at once.
+      if (payload.exp! <= now) throw new errors.JWTExpired("expired", payload, "exp");
+      if (typeof payload.iat === "number" && payload.iat > now + CLOCK_TOLERANCE_SECONDS) throw unauthorized("Invalid token", "the token claims to be issued in the future");
       if (typeof payload.sub !== "string" || typeof payload.email !== "string") throw unauthorized("Invalid token", "the token has no subject");
       const claims = payload as unknown as TokenClaims;
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
@@ -71,6 +83,7 @@ export class Tokens {
       if (e instanceof errors.JWTExpired) throw unauthorized("Invalid token", "the token has expired; sign in again");
       if (e instanceof errors.JWSSignatureVerificationFailed) throw unauthorized("Invalid token", "the token signature is not valid for this instance");
       if (e instanceof errors.JWTClaimValidationFailed) {
+        if (e.reason === "missing") throw unauthorized("Invalid token", `the token has no ${e.claim} claim; it must have one`);
         if (e.claim === "iss") throw unauthorized("Invalid token", "the token was issued by another instance");
         if (e.claim === "nbf") throw unauthorized("Invalid token", "the token is not valid yet");
         throw unauthorized("Invalid token", `the token's ${e.claim} claim is not valid`);
