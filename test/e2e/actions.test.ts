@@ -80,6 +80,16 @@ describe("outcome chains", () => {
   test("unknown actions are 404s", async () => {
     expect((await run("nope", {})).status).toBe(404);
   });
+
+  test("publish_to_topic: a table is a topic; an unknown topic is a 404, not \"Message published\"", async () => {
+    const publish = (topicName: string) => api(s, "POST", "/action/world/publish_to_topic", { attributes: { topicName, message: { text: "hi" } } });
+    const ok = await publish("ticket");
+    expect(ok.status).toBe(200);
+    expect(ok.body[1]).toEqual({ ResponseType: "publish_to_topic", Attributes: { message: "published", topic: "ticket" } });
+    const unknown = await publish("no-such-topic");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual([{ ResponseType: "client.notify", Attributes: expect.objectContaining({ type: "error", message: "topic not found: no-such-topic" }) }]);
+  });
 });
 
 describe("daptin action run", () => {
