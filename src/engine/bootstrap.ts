@@ -2,7 +2,8 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { sql } from "drizzle-orm";
-import type { ConfigStore } from "./config-store.ts";
+import { type ConfigStore, TRUSTED_PROXIES_KEY } from "./config-store.ts";
+import { THROTTLE_CONFIG_KEY } from "./identity/throttle.ts";
 import type { SqlDb } from "./db/dialect.ts";
 import { newReferenceId, uuidToBytes } from "./data/ids.ts";
 import { ALLOW_ALL_PERMISSIONS, DEFAULT_PERMISSION } from "./permission/bits.ts";
@@ -111,6 +112,9 @@ export function seedConfig(config: ConfigStore): void {
   config.ensure("gzip.enable", () => "true");
   config.ensure("limit.max_connections", () => "100");
   config.ensure("limit.rate", () => JSON.stringify({ version: "1", limits: {} }));
+  // Present (as "all defaults" and "no proxy") so that changing them is an UPDATE, like every other setting.
+  config.ensure(THROTTLE_CONFIG_KEY, () => "{}");
+  config.ensure(TRUSTED_PROXIES_KEY, () => "[]");
   config.ensure("graphql.enable", () => "false");
   config.ensure("jwt.secret", () => randomBytes(32).toString("hex"));
   config.ensure("encryption.secret", () => randomBytes(16).toString("hex"));

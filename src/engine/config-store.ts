@@ -4,6 +4,9 @@ import type { SqlDb } from "./db/dialect.ts";
 
 export type ConfigType = "backend" | "frontend";
 
+/** The proxies whose `X-Forwarded-For` the HTTP server believes (a JSON list of addresses; none by default). */
+export const TRUSTED_PROXIES_KEY = "http.trusted_proxies";
+
 export class ConfigStore {
   constructor(private readonly db: SqlDb) {}
 

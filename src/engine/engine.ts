@@ -29,6 +29,7 @@ import { GUEST, SYSTEM, type Identity } from "./identity/identity.ts";
 import { Tokens } from "./identity/jwt.ts";
 import { Users } from "./identity/users.ts";
 import { Otp } from "./identity/otp.ts";
+import { Throttle, THROTTLE_CONFIG_KEY, throttleSettings } from "./identity/throttle.ts";
 import { LogMailSender, type MailSender, mailSenderFor } from "./mail/sender.ts";
 
 export interface EngineConfig {
@@ -80,6 +81,10 @@ export class Engine {
   private mailSender: MailSender = new LogMailSender();
   /** The schema files this engine was opened with (`restart_daptin` re-reads them). */
   private schemaFiles: string[] = [];
+  /** Attempts at signin, codes, password reset and signup (settings re-read with the others). */
+  private readonly throttle = new Throttle();
+  /** `_config` backend values read by `setting`, forgotten whenever settings may have changed. */
+  private readonly settings = new Map<string, string | undefined>();
 
   private constructor(readonly db: SqlDb) {
     this.config = new ConfigStore(db);
@@ -117,7 +122,8 @@ export class Engine {
           return engine.tokensValue;
         },
         registry: () => this.registryValue,
-        otp: new Otp(db, this.data, this.users, () => this.encryptionSecret),
+        otp: new Otp(db, this.data, this.users, () => this.encryptionSecret, this.throttle),
+        throttle: this.throttle,
         get mail() {
           return engine.mailSender;
         },
@@ -140,6 +146,29 @@ export class Engine {
   async identify(token: string | null | undefined): Promise<Identity> {
     if (!token) return GUEST;
     return this.users.fromClaims(await this.tokensValue.verify(token));
+  }
+
+  /**
+   * The caller of action (type, name). As `identify`, except that on an action a guest may run (signin; signup and
+   * password reset while open) a token that cannot be used means a guest instead of a 401: a client holding a stale
+   * or foreign token can still sign in again. Which actions those are follows from their permissions.
+   */
+  async identifyForAction(token: string | null | undefined, type: string, name: string): Promise<Identity> {
+    try {
+      return await this.identify(token);
+    } catch (e) {
+      if (e instanceof DaptinError && e.kind === "unauthorized" && this.actions.guestMayRun(type, name)) return GUEST;
+      throw e;
+    }
+  }
+
+  /**
+   * A `_config` backend setting, read once and remembered until settings may have changed (lock-down, another
+   * process's write): adapters may ask on every request.
+   */
+  setting(name: string): string | undefined {
+    if (!this.settings.has(name)) this.settings.set(name, this.config.get(name));
+    return this.settings.get(name);
   }
 
   /** Whether the instance left bootstrap mode (someone became administrator). */
@@ -275,6 +304,8 @@ export class Engine {
     // Rows changed behind the data service (lock-down's plain SQL, another process, a schema change): remembered
     // totals and pages may no longer hold.
     this.data.forgetLists();
+    this.settings.clear();
+    this.throttle.configure(throttleSettings(this.config.get(THROTTLE_CONFIG_KEY)));
     this.encryptionSecret = this.config.get("encryption.secret");
     this.mailSender = mailSenderFor(this.config.get("mail.smtp.url"));
     this.tokensValue = new Tokens({

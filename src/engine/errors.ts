@@ -24,14 +24,17 @@ export class DaptinError extends Error {
   readonly detail?: string;
   readonly source?: ErrorSource;
   readonly code?: string;
+  /** For `rate_limited`: seconds until a retry can succeed (HTTP `Retry-After`). */
+  readonly retryAfter?: number;
 
-  constructor(kind: ErrorKind, title: string, opts: { detail?: string; source?: ErrorSource; code?: string } = {}) {
+  constructor(kind: ErrorKind, title: string, opts: { detail?: string; source?: ErrorSource; code?: string; retryAfter?: number } = {}) {
     super(opts.detail ? `${title}: ${opts.detail}` : title);
     this.kind = kind;
     this.title = title;
     this.detail = opts.detail;
     this.source = opts.source;
     this.code = opts.code;
+    this.retryAfter = opts.retryAfter;
   }
 }
 

@@ -1,9 +1,12 @@
 // The HTTP server: Bun.serve, one router, identity resolved once per request, errors mapped in one place.
 import type { Server } from "bun";
 import type { Engine } from "../engine/engine.ts";
+import { TRUSTED_PROXIES_KEY } from "../engine/config-store.ts";
 import { DaptinError } from "../engine/errors.ts";
 import { GUEST, type Identity } from "../engine/identity/identity.ts";
 import { tokenOf } from "./auth.ts";
+import { clientAddress } from "./client-address.ts";
+import { type Quota, RATE_CONFIG_KEY, RateLimiter } from "./rate-limit.ts";
 import { actionError, runAction } from "./routes/actions.ts";
 import { collection, item, related, relationship, type RouteContext } from "./routes/api.ts";
 import { discovery } from "./routes/discovery.ts";
@@ -22,7 +25,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-async function route(engine: Engine, req: Request): Promise<Response> {
+async function route(engine: Engine, req: Request, client: string | undefined): Promise<Response> {
   const url = new URL(req.url);
   let path = url.pathname;
   if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
@@ -42,28 +45,35 @@ async function route(engine: Engine, req: Request): Promise<Response> {
   if (parts[0] === "action" && parts.length === 3) {
     let who: Identity;
     try {
-      who = await engine.identify(tokenOf(req, url));
+      who = await engine.identifyForAction(tokenOf(req, url), parts[1]!, parts[2]!);
     } catch (e) {
       if (e instanceof DaptinError) return actionError(e);
       throw e;
     }
-    return runAction(engine, who, req, url, parts[1]!, parts[2]!);
+    return runAction(engine, who, req, url, parts[1]!, parts[2]!, client);
   }
   const found = discovery(engine, await engine.identify(tokenOf(req, url)), url, path);
   return found ?? routeNotFound(url.pathname);
 }
 
-/** The whole request path (routing, errors, debug header) as one function: Bun.serve's handler, and benchmarks'. */
-export function requestHandler(engine: Engine, log?: (msg: string) => void): (req: Request) => Promise<Response> {
+/**
+ * The whole request path (limits, routing, errors, debug header) as one function: Bun.serve's handler, and
+ * benchmarks'. `client` is the caller's address (see client-address.ts).
+ */
+export function requestHandler(engine: Engine, log?: (msg: string) => void): (req: Request, client?: string) => Promise<Response> {
   const countStatements = process.env.DAPTIN_DEBUG_SQL_COUNT === "1";
-  return async (req) => {
+  const limiter = new RateLimiter();
+  return async (req, client) => {
     const before = engine.db.statementCount;
     let res: Response;
+    let quota: Quota | undefined;
     try {
-      res = await route(engine, req);
+      quota = limiter.take(engine.setting(RATE_CONFIG_KEY), req, client);
+      res = quota?.refused ?? (await route(engine, req, client));
     } catch (e) {
       res = errorResponse(e, log);
     }
+    quota?.stamp(res.headers);
     // Tests prove query counts stay flat as data grows; only when asked for (sequential requests).
     if (countStatements) res.headers.set("X-Daptin-Sql-Statements", String(engine.db.statementCount - before));
     return res;
@@ -71,13 +81,14 @@ export function requestHandler(engine: Engine, log?: (msg: string) => void): (re
 }
 
 export function startServer(engine: Engine, opts: ServerOptions): RunningServer {
+  const handle = requestHandler(engine, opts.log);
   const server: Server<undefined> = Bun.serve({
     port: opts.port,
     hostname: opts.hostname ?? "0.0.0.0",
     // A second server on the same port must fail ("address in use"), not silently split the traffic.
     reusePort: false,
     development: false,
-    fetch: requestHandler(engine, opts.log),
+    fetch: (req, server) => handle(req, clientAddress(req, server.requestIP(req)?.address, engine.setting(TRUSTED_PROXIES_KEY))),
     error(e) {
       return errorResponse(e, opts.log);
     },

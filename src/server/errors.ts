@@ -27,12 +27,19 @@ export function errorResponse(error: unknown, log?: (msg: string) => void): Resp
     if (error.code) item.code = error.code;
     if (error.detail) item.detail = error.detail;
     if (error.source) item.source = error.source;
-    const headers: Record<string, string> = status === 401 ? { "WWW-Authenticate": 'Bearer realm="daptin"' } : {};
-    return jsonApi({ errors: [item] }, status, headers);
+    return jsonApi({ errors: [item] }, status, errorHeaders(error));
   }
   // Anything else is our bug: log it, answer without internals.
   log?.(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return jsonApi({ errors: [{ status: "500", title: "Internal server error" }] }, 500);
+}
+
+/** Headers an error answer carries: how to authenticate (401), when to retry (429). */
+export function errorHeaders(error: DaptinError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (error.kind === "unauthorized") headers["WWW-Authenticate"] = 'Bearer realm="daptin"';
+  if (error.retryAfter !== undefined) headers["Retry-After"] = String(error.retryAfter);
+  return headers;
 }
 
 export function methodNotAllowed(allow: string[]): Response {

@@ -15,6 +15,7 @@ const CRUD = new Set(["POST", "GET", "GET_BY_ID", "PATCH", "DELETE"]);
 interface ChainCall {
   who: Identity;
   progress?: Progress;
+  client?: string;
   action: ActionDef;
   /** The request's attributes (performer outcomes without their own Attributes receive these). */
   attributes: Record<string, JsonValue>;
@@ -48,7 +49,7 @@ export class OutcomeChain {
           i++;
           continue;
         }
-        const responses = await performer.run({ who, action: call.action, attributes: input, progress: call.progress }, this.pctx);
+        const responses = await performer.run({ who, action: call.action, attributes: input, progress: call.progress, client: call.client }, this.pctx);
         this.record(o, { responses }, call.ctx, out);
         i++;
         continue;
@@ -149,7 +150,7 @@ export class OutcomeChain {
         const p = this.performers[o.Type];
         // An unknown performer is skipped, as in Daptin.
         if (!p || p.async) return { responses: [] };
-        const responses = p.run({ who, action: call.action, attributes: input, progress: call.progress }, this.pctx);
+        const responses = p.run({ who, action: call.action, attributes: input, progress: call.progress, client: call.client }, this.pctx);
         return { responses, result: responses.map((r) => r.Attributes) as unknown as JsonValue };
       }
     }

@@ -3,7 +3,7 @@
 import { sql } from "drizzle-orm";
 import { isUuid } from "../data/ids.ts";
 import { badRequest, forbidden, notFound } from "../errors.ts";
-import type { Identity } from "../identity/identity.ts";
+import { GUEST, type Identity } from "../identity/identity.ts";
 import { can } from "../permission/check.ts";
 import { rowInstance } from "../permission/instances.ts";
 import type { JsonValue } from "../schema/column-types/index.ts";
@@ -118,7 +118,27 @@ export class ActionRunner {
     return this.ctx.data.allowedOnTable(who, "execute", table) && can(who, "execute", rowInstance(this.ctx.db, actionTable, row, this.ctx.registry()));
   }
 
-  async run(who: Identity, type: string, name: string, attributes: Record<string, JsonValue>, progress?: Progress): Promise<ActionResponse[]> {
+  /**
+   * Whether a guest passes the gates of (table, action): an action open to guests (signin; signup and password reset
+   * while the instance is open). There a token that cannot be used means a guest, so a client holding a stale token
+   * can sign in again.
+   */
+  guestMayRun(type: string, name: string): boolean {
+    const table = this.ctx.registry().get(type);
+    if (!table) return false;
+    let row: LoadedAction;
+    try {
+      row = this.load(type, name);
+    } catch {
+      return false;
+    }
+    return this.mayRun(GUEST, table, this.ctx.registry().get("action")!, row);
+  }
+
+  /** `call.client`: the caller's network address, when the call came over HTTP (for the authentication throttle). */
+  async run(
+    who: Identity, type: string, name: string, attributes: Record<string, JsonValue>, progress?: Progress, call: { client?: string } = {},
+  ): Promise<ActionResponse[]> {
     const table = this.ctx.registry().get(type);
     if (!table) throw notFound("Unknown table", `there is no table named "${type}"`);
     const row = this.load(type, name);
@@ -130,7 +150,11 @@ export class ActionRunner {
     if (subjectId !== undefined && subjectId !== null && subjectId !== "") {
       if (!isUuid(subjectId)) throw badRequest("Invalid subject", `${type}_id must be a reference id (UUID)`);
       const subject = this.ctx.data.findRow(table, subjectId);
-      if (!subject) throw badRequest("Invalid subject", `there is no ${type} with id ${subjectId}`);
+      if (!subject) {
+        // Missing is said only to those who may see the table exists (as for a row read through /api).
+        if (!this.ctx.data.canPeek(who, table)) throw forbidden("Forbidden", `you may not run ${name} on this ${type}`);
+        throw notFound("Not found", `there is no ${type} with id ${subjectId}`);
+      }
       if (!can(who, "execute", rowInstance(this.ctx.db, table, subject, this.ctx.registry()))) {
         throw forbidden("Forbidden", `you may not run ${name} on this ${type}`);
       }
@@ -148,7 +172,7 @@ export class ActionRunner {
       const me = this.ctx.data.readResource(this.ctx.registry().get("user_account")!, who.userId, undefined, false);
       ctx.user = { ...me.attributes, id: who.userId };
     }
-    return this.chain.run({ who, action, attributes: input, ctx, progress });
+    return this.chain.run({ who, action, attributes: input, ctx, progress, client: call.client });
   }
 
   /** Action Validations (first failure is a 422 naming the field and rule), then Conformations. */

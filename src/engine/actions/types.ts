@@ -52,6 +52,8 @@ export interface PerformerCall {
   attributes: Record<string, JsonValue>;
   /** Long-running performers (imports, random data) report how far they are (the CLI draws a progress bar). */
   progress?: Progress;
+  /** The caller's network address when the call came over HTTP (throttles count attempts per address). */
+  client?: string;
 }
 
 export type Progress = (done: number, total: number) => void;

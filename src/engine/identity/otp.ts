@@ -1,5 +1,5 @@
 // One-time passwords (spec 40 section 5.1): a TOTP secret per account in `user_otp_account` (encrypted), 6 digits,
-// SHA-1, 120-second period. Verification is limited to 5 attempts per account per 15 minutes and a code works once.
+// SHA-1, 120-second period. Checks are throttled per account and per client address (`throttle.ts`); a code works once.
 import { sql } from "drizzle-orm";
 import * as OTPAuth from "otpauth";
 import type { DataService } from "../data/crud.ts";
@@ -8,11 +8,10 @@ import type { SqlDb } from "../db/dialect.ts";
 import { DaptinError, forbidden, unauthorized, validation } from "../errors.ts";
 import { decrypt, encrypt } from "../schema/column-types/encrypted.ts";
 import { type Identity, SYSTEM } from "./identity.ts";
+import type { Throttle } from "./throttle.ts";
 import type { Users } from "./users.ts";
 
 const OTP_PERIOD_SECONDS = 120;
-const ATTEMPTS = 5;
-const ATTEMPT_WINDOW_MS = 15 * 60 * 1000;
 
 export type OtpPurpose = "enrollment" | "send" | "login" | "password_reset";
 
@@ -26,7 +25,6 @@ interface OtpAccount {
 }
 
 export class Otp {
-  private attempts = new Map<number, number[]>();
   private used = new Map<string, number>();
 
   constructor(
@@ -34,6 +32,7 @@ export class Otp {
     private readonly data: DataService,
     private readonly users: Users,
     private readonly secret: () => string | undefined,
+    private readonly throttle: Throttle,
   ) {}
 
   private totp(account: OtpAccount): OTPAuth.TOTP {
@@ -77,21 +76,22 @@ export class Otp {
     return { code: this.totp(account).generate(), email: account.email };
   }
 
-  /** Checks a code; on success returns the account's user (and marks an enrolment verified). */
-  verify(input: { email?: string; mobile?: string; otp: string; purpose: OtpPurpose }): Identity {
-    const account = this.find(input.email?.trim().toLowerCase() || undefined, input.mobile);
+  /**
+   * Checks a code; on success returns the account's user (and marks an enrolment verified). Every check counts
+   * against the account and the caller's address, unknown accounts included, before the code is looked at.
+   */
+  verify(who: Identity, input: { email?: string; mobile?: string; otp: string; purpose: OtpPurpose; client?: string }): Identity {
+    const email = input.email?.trim().toLowerCase() || undefined;
+    const account = this.find(email, input.mobile);
+    const attempt = this.throttle.begin("otp", who, { account: account ? `#${account.id}` : email ?? input.mobile, address: input.client });
     if (!account) throw unauthorized("Unauthorized", "invalid one-time password");
     const now = Date.now();
-    const recent = (this.attempts.get(account.id) ?? []).filter((t) => now - t < ATTEMPT_WINDOW_MS);
-    if (recent.length >= ATTEMPTS) throw new DaptinError("rate_limited", "Too many attempts", { detail: "too many one-time-password attempts; wait 15 minutes", code: "otp_rate_limited" });
-    recent.push(now);
-    this.attempts.set(account.id, recent);
     const key = `${account.id}:${input.purpose}:${input.otp}`;
     for (const [k, t] of this.used) if (now - t > 3 * OTP_PERIOD_SECONDS * 1000) this.used.delete(k);
     if (this.used.has(key)) throw new DaptinError("conflict", "Code already used", { detail: "this one-time password was already used", code: "otp_replayed" });
     if (this.totp(account).validate({ token: String(input.otp).trim(), window: 1 }) === null) throw unauthorized("Unauthorized", "invalid one-time password");
     this.used.set(key, now);
-    this.attempts.delete(account.id);
+    attempt.succeeded();
     // Through the data service: version, updated_at and listeners follow, as for any other write.
     if (input.purpose === "enrollment" && !account.verified) this.data.updateSync(SYSTEM, "user_otp_account", account.ref, { attributes: { verified: true } });
     return this.users.byId(account.userId)!;

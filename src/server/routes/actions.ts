@@ -4,7 +4,7 @@ import type { Engine } from "../../engine/engine.ts";
 import { badRequest, DaptinError } from "../../engine/errors.ts";
 import type { Identity } from "../../engine/identity/identity.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
-import { STATUS } from "../errors.ts";
+import { errorHeaders, STATUS } from "../errors.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -45,13 +45,14 @@ export function actionError(e: DaptinError): Response {
   const status = STATUS[e.kind];
   const message = e.detail ?? e.title;
   const body = [{ ResponseType: "client.notify", Attributes: { __type: "client.notify", message, title: "failed", type: "error" } }];
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": JSON_TYPE } });
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": JSON_TYPE, ...errorHeaders(e) } });
 }
 
-export async function runAction(engine: Engine, who: Identity, req: Request, url: URL, type: string, name: string): Promise<Response> {
+/** `client` is the caller's address (the authentication throttle counts attempts per address). */
+export async function runAction(engine: Engine, who: Identity, req: Request, url: URL, type: string, name: string, client?: string): Promise<Response> {
   try {
     const attributes = await gatherAttributes(req, url);
-    const responses = await engine.actions.run(who, type, name, attributes);
+    const responses = await engine.actions.run(who, type, name, attributes, undefined, { client });
     return new Response(JSON.stringify(responses), { headers: { "Content-Type": JSON_TYPE } });
   } catch (e) {
     if (e instanceof DaptinError) return actionError(e);

@@ -5,6 +5,7 @@ import type { SqlDb } from "../../db/dialect.ts";
 import type { Tokens } from "../../identity/jwt.ts";
 import type { Users } from "../../identity/users.ts";
 import type { Otp } from "../../identity/otp.ts";
+import type { Throttle } from "../../identity/throttle.ts";
 import type { MailSender } from "../../mail/sender.ts";
 import type { Registry } from "../../schema/registry.ts";
 import type { SchemaDoc } from "../../schema/types.ts";
@@ -24,6 +25,8 @@ export interface PerformerContext {
   users: Users;
   tokens: Tokens;
   otp: Otp;
+  /** Attempts at signin, codes, password reset and signup, per account and client address (429 when exceeded). */
+  throttle: Throttle;
   mail: MailSender;
   registry(): Registry;
   /** The instance left bootstrap mode: defaults and caches must follow at once. */

@@ -4,13 +4,16 @@ import { checkPassword } from "../../identity/users.ts";
 import type { ActionResponse } from "../types.ts";
 import { sessionToken, text, type Performer } from "./context.ts";
 
-export const signin: Performer = { async: true, async run({ attributes }, ctx) {
+export const signin: Performer = { async: true, async run({ who, attributes, client }, ctx) {
   const email = text(attributes.email).trim().toLowerCase();
   const password = text(attributes.password);
   if (email === "" || password === "") throw validation("Validation failed", "email or password is empty");
+  // Throttled before the password is checked: refused guesses cost no bcrypt work. Unknown emails count alike.
+  const attempt = ctx.throttle.begin("signin", who, { account: email, address: client });
   const user = ctx.users.byEmail(email);
   // One message for an unknown email and a wrong password: no user enumeration.
   if (!(await checkPassword(password, user?.passwordHash)) || !user) throw unauthorized("Unauthorized", "Invalid username or password");
+  attempt.succeeded();
   const token = await sessionToken(ctx, user);
   const responses: ActionResponse[] = [
     { ResponseType: "client.store.set", Attributes: { key: "token", value: token } },

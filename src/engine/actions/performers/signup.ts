@@ -1,4 +1,5 @@
 // `signup`: validates, creates the user account (hashed password, member of `users`), tells the client to sign in.
+// Asynchronous: the account is written in its own transaction, after the hash is computed on a worker thread.
 import { validation } from "../../errors.ts";
 import { SYSTEM } from "../../identity/identity.ts";
 import { notify, redirect } from "../types.ts";
@@ -7,7 +8,7 @@ import { text, type Performer } from "./context.ts";
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const MIN_PASSWORD = 8;
 
-export const signup: Performer = { run({ attributes }, ctx) {
+export const signup: Performer = { async: true, async run({ who, attributes, client }, ctx) {
   const email = text(attributes.email).trim().toLowerCase();
   const name = text(attributes.name).trim();
   const password = text(attributes.password);
@@ -19,7 +20,10 @@ export const signup: Performer = { run({ attributes }, ctx) {
   if (confirm !== undefined && confirm !== null && text(confirm) !== password) {
     throw fail("passwordConfirm", "passwordConfirm: does not match password");
   }
-  // The account is created with the action's elevated rights: guests may sign up while signup is open.
-  ctx.data.createSync(SYSTEM, "user_account", { attributes: { name, email, password, confirmed: false } });
+  // Every sign-up costs a password hash: counted per address (and email) before that work, whatever the outcome.
+  ctx.throttle.begin("signup", who, { account: email, address: client });
+  // The account is created with the action's elevated rights: guests may sign up while signup is open. The
+  // asynchronous create hashes the password off the event loop before its (one) write transaction opens.
+  await ctx.data.create(SYSTEM, "user_account", { attributes: { name, email, password, confirmed: false } });
   return [notify("success", "Success", "Sign-up successful. Redirecting to sign in"), redirect("/auth/signin", 2000)];
 } };
