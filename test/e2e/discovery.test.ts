@@ -86,7 +86,7 @@ describe("the OpenAPI document", () => {
       // signed-in users only (one-time passwords).
       const notForGuests = Object.keys(doc.paths).filter((p) => !(p in served.paths));
       expect(notForGuests.sort()).toEqual([
-        "/action/user_account/verify_otp", "/action/user_otp_account/send_otp", "/action/user_otp_account/verify_mobile_number",
+        "/action/user_account/register_otp", "/action/user_account/verify_otp", "/action/user_otp_account/send_otp", "/action/user_otp_account/verify_mobile_number",
         "/action/world/export_csv_data", "/action/world/export_data",
       ]);
       for (const [path, item] of Object.entries(served.paths)) expect(doc.paths[path]).toEqual(item);

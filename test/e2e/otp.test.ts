@@ -58,9 +58,15 @@ describe("one-time passwords", () => {
 
   test("too many wrong codes are refused for a while (429)", async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await act("user_account/verify_otp", { email, otp: String(100000 + i) }, token)).status);
+    let last: Awaited<ReturnType<typeof act>> | undefined;
+    for (let i = 0; i < 7; i++) {
+      last = await act("user_account/verify_otp", { email, otp: String(100000 + i) }, token);
+      statuses.push(last.status);
+    }
     expect(statuses.slice(0, 5).every((x) => x === 401)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
+    expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(last!.body[0].Attributes.message).toContain("too many one-time-password attempts");
   });
 });
 
@@ -81,5 +87,45 @@ describe("password reset", () => {
     expect((await act("user_account/signin", { email: bob, password: "new horse battery" })).status).toBe(200);
     expect((await act("user_account/signin", { email: bob, password: "correct horse" })).status).toBe(401);
     expect((await api(s, "GET", "/api/user_account", undefined, bearer(bobToken))).status).toBe(401);
+  });
+});
+
+describe("after lock-down", () => {
+  let locked: TestServer;
+  let admin: string, bob: string, adminRef: string, bobRef: string;
+  const run = (path: string, attributes: Record<string, unknown>, t?: string) =>
+    api(locked, "POST", `/action/${path}`, { attributes }, t ? bearer(t) : {});
+  const signinAs = async (who: string) => (await run("user_account/signin", { email: who, password: "correct horse" })).body[0].Attributes.value as string;
+
+  beforeAll(async () => {
+    locked = await startServer();
+    await run("user_account/signup", { email: "admin@example.com", name: "Admin", password: "correct horse", passwordConfirm: "correct horse" });
+    admin = await signinAs("admin@example.com");
+    expect((await run("world/become_an_administrator", {}, admin)).status).toBe(200);
+    expect((await run("user_account/signup", { email: "bob@example.com", name: "Bob", password: "correct horse", passwordConfirm: "correct horse" }, admin)).status).toBe(200);
+    bob = await signinAs("bob@example.com");
+    adminRef = decodeJwt(admin).sub!;
+    bobRef = decodeJwt(bob).sub!;
+  });
+  afterAll(async () => {
+    await locked.stop();
+  });
+
+  test("a signed-in user enrols their own account (Daptin allows it); not another's, not as a guest", async () => {
+    const own = await run("user_account/register_otp", { user_account_id: bobRef }, bob);
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual([]);
+    expect(locked.log()).toContain("MAIL to=bob@example.com");
+    const other = await run("user_account/register_otp", { user_account_id: adminRef }, bob);
+    expect(other.status).toBe(403);
+    expect((await run("user_account/register_otp", { user_account_id: bobRef })).status).toBe(403);
+  });
+
+  test("an action on a subject row that does not exist is a 404 (after the gates: guests still get 403)", async () => {
+    const missing = "019a0c1e-5b7a-7c21-9d0e-3f2a1b4c5d6e";
+    const r = await run("user_account/register_otp", { user_account_id: missing }, bob);
+    expect(r.status).toBe(404);
+    expect(r.body[0].Attributes.message).toContain(missing);
+    expect((await run("user_account/register_otp", { user_account_id: missing })).status).toBe(403);
   });
 });

@@ -31,7 +31,9 @@ export const BUILTIN_ACTIONS: ActionDef[] = [
     OutFields: [{ Type: "password.reset.verify", Method: "EXECUTE" }],
   },
   {
-    Name: "register_otp", Label: "Enrol for one-time passwords", OnType: "user_account", InstanceOptional: false,
+    // Any signed-in caller passes the action gate (as the other OTP actions); the subject row's execute bit and the
+    // performer's owner check then leave each user only their own account, before and after lock-down.
+    Name: "register_otp", Label: "Enrol for one-time passwords", OnType: "user_account", InstanceOptional: false, Permission: AUTHENTICATED_EXECUTE,
     InFields: [field("mobile_number", "label", true)],
     OutFields: [{ Type: "otp.generate", Method: "EXECUTE", Attributes: { email: "$.email", mobile: "~mobile_number", purpose: "enrollment" } }],
   },
