@@ -7,7 +7,7 @@ import { parsePermission, PermissionSyntaxError, type Operation } from "../permi
 import { can } from "../permission/check.ts";
 import { rowInstance, type TablePermissions } from "../permission/instances.ts";
 import { READ_FILTER_COLUMNS, readFilter, sharingTable } from "../permission/sql-filter.ts";
-import { type JsonValue, ValueError } from "../schema/column-types/index.ts";
+import { type JsonValue, kindOf, refuseStructured, toStored, ValueError } from "../schema/column-types/index.ts";
 import type { ColumnInfo, Registry, TableInfo } from "../schema/registry.ts";
 import { SERVER_MANAGED } from "../schema/standard.ts";
 import { decodeSchema } from "../schema/parse.ts";
@@ -334,6 +334,11 @@ export class DataService {
     for (const [k, raw] of Object.entries(attrs)) {
       const c = this.writable(table, k, mode);
       if (!c) continue;
+      try {
+        if (k !== "permission" && !c.references) refuseStructured(c.family, raw, c);
+      } catch (e) {
+        throw valueError(e, k);
+      }
       const rule = table.def.Conformations?.find((r) => r.ColumnName === k);
       conformed[k] = rule ? conform(rule.Tags, raw) : raw;
     }
@@ -351,13 +356,23 @@ export class DataService {
       }
       try {
         const ctx = { encryptionSecret: this.ctx.encryptionSecret() };
-        const converted = k === "permission" ? permissionValue(v) : sync && c.family.toDbSync ? c.family.toDbSync(v, c, ctx) : c.family.toDb(v, c, ctx);
+        const converted = k === "permission" ? permissionValue(v) : toStored(c.family, v, c, ctx, sync);
         values.set(c, converted instanceof Promise ? converted.catch((e) => Promise.reject(valueError(e, k))) : converted);
       } catch (e) {
         throw valueError(e, k);
       }
     }
     return { values, refs };
+  }
+
+  /** One value as its column stores it, without rules (a link's own columns); a 422 naming the attribute otherwise. */
+  storedValue(c: ColumnInfo, v: JsonValue): unknown {
+    try {
+      refuseStructured(c.family, v, c);
+      return toStored(c.family, v, c, { encryptionSecret: this.ctx.encryptionSecret() }, true);
+    } catch (e) {
+      throw valueError(e, c.ColumnName);
+    }
   }
 
   /** A reference id -> the target's internal id, checking `refer` on the target for non-admins. */
@@ -435,7 +450,8 @@ export class DataService {
     const table = this.table(tableName);
     this.gateTable(who, "create", table);
     if (input.id !== undefined && input.id !== null && input.id !== "" && !isUuid(input.id)) {
-      throw badRequest("Invalid id", `a client-generated id must be a UUID, got "${String(input.id)}"`, { pointer: "/data/id" });
+      const got = typeof input.id === "string" ? `"${input.id.slice(0, 60)}"` : kindOf(input.id as JsonValue);
+      throw badRequest("Invalid id", `a client-generated id must be a UUID, got ${got}`, { pointer: "/data/id" });
     }
     const rels = this.splitRelationships(table, input.relationships);
     const { values, refs } = this.convert(table, input.attributes, "create", sync);
@@ -527,10 +543,13 @@ export class DataService {
     // The whole stored row: its permission facts for the gate, its values for change detection.
     const before = this.rowByRef<StoredRow>(table, id, "stored", () => sql`t.*`);
     this.gateRow(who, "update", table, before);
-    if (input.id !== undefined && input.id !== null && input.id !== "" && String(input.id).toLowerCase() !== id.toLowerCase()) {
+    if (input.id !== undefined && input.id !== null && input.id !== "" && (typeof input.id !== "string" || input.id.toLowerCase() !== id.toLowerCase())) {
       throw conflict("Conflict", "id in the resource does not match servers endpoint", { pointer: "/data/id" });
     }
     const sentVersion = input.attributes.version;
+    if (sentVersion !== undefined && sentVersion !== null && typeof sentVersion !== "number" && typeof sentVersion !== "string") {
+      throw validation("Validation failed", `version must be a number, not ${kindOf(sentVersion)}`, { pointer: "/data/attributes/version" });
+    }
     if (sentVersion !== undefined && sentVersion !== null && Number(sentVersion) !== before.version) {
       throw conflict("Version conflict", `the ${table.name} was changed meanwhile (your version ${sentVersion}, current ${before.version}); reload and retry`, {
         pointer: "/data/attributes/version",

@@ -189,9 +189,7 @@ export class RelationService {
       }
       const c = join.column.get(k);
       if (!c || c.isStandard || c.references || c.family.opaque) continue;
-      const converted = c.family.toDb(v, c);
-      if (converted instanceof Promise) continue;
-      out.push([k, converted]);
+      out.push([k, this.data.storedValue(c, v)]);
     }
     return out;
   }
