@@ -89,6 +89,10 @@ export class DataService {
     if (event.type === "delete") {
       // A delete may cascade (join rows, cleared links) into other tables: forget theirs too.
       for (const t of this.ctx.registry().deleteReaches(event.table)) this.lists.forget(t);
+    } else if (this.ctx.registry().get(event.table)?.isJoin) {
+      // A join row is a link, written here as a relationship route writes it: a sharing row changes who sees the
+      // shared row, so that table's totals go with the join table's (as for links written through a route).
+      this.lists.forget(event.table);
     } else if (event.type === "create") this.lists.inserted(event.table);
     else if (event.columns) this.lists.updated(event.table, event.columns);
     else this.lists.forget(event.table);
@@ -130,14 +134,72 @@ export class DataService {
     }
   }
 
+  /**
+   * Only administrators give a row to someone else or take it from its owner: for everyone else the owner stays what
+   * it is (on create: the caller, nobody for guests). Naming that same owner is harmless. `current` is the owner's id.
+   */
+  gateOwnerChange(who: Identity, table: TableInfo, current: number | null, next: number | null): void {
+    if (who.isAdmin || !table.hasOwner || next === current) return;
+    throw forbidden("ObjectAccessPermissionChecker", `only an administrator may give a ${table.name} another owner (user_account_id)`);
+  }
+
+  /** The owner gate for an owner value given as an attribute or relationship (a reference id, or null). */
+  private gateOwner(who: Identity, table: TableInfo, refs: Map<ColumnInfo, JsonValue>, current: number | null): void {
+    const c = table.column.get("user_account_id");
+    if (who.isAdmin || !table.hasOwner || !c || !refs.has(c)) return;
+    const v = refs.get(c);
+    const next = v === null || v === "" ? null : isUuid(v) ? (this.findRow(this.table("user_account"), v)?.id ?? -1) : -1;
+    this.gateOwnerChange(who, table, current, next);
+  }
+
+  /** A join row's subject side: the table whose relation it stores, and its column (`note_id` of a sharing row). */
+  private linkSubject(table: TableInfo): { table: TableInfo; column: ColumnInfo } | undefined {
+    if (!table.isJoin) return undefined;
+    const def = table.relations.values().next().value?.def;
+    if (!def) return undefined;
+    return { table: this.table(def.Subject), column: table.column.get(def.SubjectName)! };
+  }
+
+  /**
+   * A join row is a link of its subject row (a sharing row shares the row, a membership row changes the account):
+   * writing one directly needs `update` on that row, as linking through the subject's relationship route does.
+   * `before` is the stored join row (update, delete); `refs` the subject given now (create, update).
+   */
+  private gateLinkSubject(who: Identity, table: TableInfo, refs: Map<ColumnInfo, JsonValue>, before?: Record<string, unknown>): void {
+    if (who.isAdmin) return;
+    const link = this.linkSubject(table);
+    if (!link) return;
+    const subjects: StoredRow[] = [];
+    const given = refs.get(link.column);
+    if (typeof given === "string" && isUuid(given)) {
+      const row = this.findRow(link.table, given);
+      if (row) subjects.push(row);
+    }
+    const current = before?.[link.column.ColumnName];
+    if (typeof current === "number") {
+      const row = this.rowById(link.table, current);
+      if (row) subjects.push(row);
+    }
+    for (const row of subjects) this.gateRow(who, "update", link.table, row);
+  }
+
   /** The row with this reference id (id, version, permission, owner), or undefined. */
   findRow(table: TableInfo, id: string): StoredRow | undefined {
+    return this.gateFacts(table, "reference_id", uuidToBytes(id));
+  }
+
+  /** The row with this internal id (id, version, permission, owner), or undefined. */
+  private rowById(table: TableInfo, id: number): StoredRow | undefined {
+    return this.gateFacts(table, "id", id);
+  }
+
+  private gateFacts(table: TableInfo, key: "id" | "reference_id", value: unknown): StoredRow | undefined {
     return this.ctx.db
-      .prepare(`row:${table.name}`, () => {
+      .prepare(`row:${key}:${table.name}`, () => {
         const owner = table.hasOwner ? sql`, user_account_id` : sql``;
-        return sql`SELECT id, version, permission${owner} FROM ${sql.identifier(table.name)} WHERE reference_id = ${sql.placeholder("ref")}`;
+        return sql`SELECT id, version, permission${owner} FROM ${sql.identifier(table.name)} WHERE ${sql.identifier(key)} = ${sql.placeholder("v")}`;
       })
-      .get<StoredRow>({ ref: uuidToBytes(id) });
+      .get<StoredRow>({ v: value });
   }
 
   loadRow(table: TableInfo, id: string): StoredRow {
@@ -310,7 +372,7 @@ export class DataService {
     return toResource(table, cols, row);
   }
 
-  /** Which attributes a client may write: declared columns, plus permission and the owner on update. */
+  /** Which attributes a client may write: declared columns and the owner, plus permission on update. */
   private writable(table: TableInfo, name: string, mode: "create" | "update"): ColumnInfo | undefined {
     const c = table.column.get(name);
     if (!c || SERVER_MANAGED.has(name)) return undefined;
@@ -318,7 +380,6 @@ export class DataService {
     // secrets (encrypted, hashed) may not.
     if (c.ExcludeFromApi && !isHiddenDefinition(c)) return undefined;
     if (mode === "create" && name === "permission") return undefined;
-    if (mode === "create" && name === "user_account_id" && table.hasOwner) return undefined;
     return c;
   }
 
@@ -456,6 +517,8 @@ export class DataService {
     const rels = this.splitRelationships(table, input.relationships);
     const { values, refs } = this.convert(table, input.attributes, "create", sync);
     for (const [c, v] of rels.toOne) refs.set(c, v);
+    this.gateOwner(who, table, refs, who.userId);
+    this.gateLinkSubject(who, table, refs);
     // NOT NULL columns without a default must be given: say which, instead of a driver error.
     const missing = table.columns.filter(
       (c) => !c.IsNullable && c.DefaultValue === "" && !c.isStandard && !values.has(c) && !refs.has(c) &&
@@ -488,7 +551,8 @@ export class DataService {
         put("version", 1);
         put("created_at", ts);
         put("updated_at", ts);
-        if (table.hasOwner && who.userId !== null) put("user_account_id", who.userId);
+        const owner = table.column.get("user_account_id");
+        if (table.hasOwner && who.userId !== null && !refs.has(owner!)) put("user_account_id", who.userId);
         for (const [c, v] of values) put(c.ColumnName, v);
         for (const [c, v] of refs) put(c.ColumnName, this.resolveRef(who, c, v));
         const r = this.ctx.db
@@ -558,6 +622,14 @@ export class DataService {
     const rels = this.splitRelationships(table, input.relationships);
     const { values, refs } = this.convert(table, input.attributes, "update", sync);
     for (const [c, v] of rels.toOne) refs.set(c, v);
+    const owner = table.hasOwner && typeof before.user_account_id === "number" ? before.user_account_id : null;
+    this.gateOwner(who, table, refs, owner);
+    const permission = [...values].find(([c]) => c.ColumnName === "permission")?.[1];
+    // The owner decides who else may see a row: someone who may only edit it (a group, the guest bits) may not.
+    if (permission !== undefined && permission !== before.permission && !who.isAdmin && owner !== null && owner !== who.userId) {
+      throw forbidden("ObjectAccessPermissionChecker", `only the owner of this ${table.name} or an administrator may change its permission`);
+    }
+    this.gateLinkSubject(who, table, refs, before);
     return { table, id, before, values, refs, rels };
   }
 
@@ -601,8 +673,10 @@ export class DataService {
   delete(who: Identity, tableName: string, id: string): void {
     const table = this.table(tableName);
     this.gateTable(who, "delete", table);
-    const row = this.loadRow(table, id);
+    // A join row is read whole: its subject column decides who may remove the link.
+    const row = table.isJoin ? this.rowByRef<StoredRow>(table, id, "stored", () => sql`t.*`) : this.loadRow(table, id);
     this.gateRow(who, "delete", table, row);
+    this.gateLinkSubject(who, table, new Map(), row);
     const blockers = this.dependants(table, row.id);
     if (blockers.length > 0) {
       const total = blockers.reduce((n, b) => n + b.count, 0);

@@ -205,7 +205,10 @@ export class RelationService {
       this.data.gateRow(who, "update", child, row);
       return row;
     };
+    // Children held through their owner column change owner when linked or unlinked: the owner gate decides.
+    const owned = child.hasOwner && fkColumn === "user_account_id";
     const unlink = (rowId: number) => {
+      if (owned) this.data.gateOwnerChange(who, child, parentId, null);
       if (!fk.IsNullable) {
         throw conflict("Cannot unlink", `every ${child.name} must have a ${fkColumn}: link it elsewhere or delete it instead`);
       }
@@ -228,6 +231,7 @@ export class RelationService {
       for (const o of others) unlink(o.id);
     }
     for (const r of rows) {
+      if (owned) this.data.gateOwnerChange(who, child, r.user_account_id ?? null, parentId);
       this.ctx.db.run(sql`UPDATE ${C} SET ${F} = ${parentId}, updated_at = ${now()}, version = version + 1 WHERE id = ${r.id} AND (${F} IS NULL OR ${F} != ${parentId})`);
     }
   }
