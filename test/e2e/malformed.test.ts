@@ -176,3 +176,18 @@ test("values shaped to make the number and email patterns backtrack are answered
   expect(signup.status).toBe(422);
   expect(performance.now() - started).toBeLessThan(5000);
 }, 300_000);
+
+test("the engine's own writes check declared lengths too: an OTP enrolment's mobile number (varchar(20))", async () => {
+  const email = "otp-length@example.com";
+  expect((await api(s, "POST", "/action/user_account/signup", { attributes: { name: "o", email, password: "secret123", passwordConfirm: "secret123" } })).status).toBe(200);
+  const signin = await api(s, "POST", "/action/user_account/signin", { attributes: { email, password: "secret123" } });
+  const token = signin.body[0].Attributes.value as string;
+  const auth = { Authorization: `Bearer ${token}` };
+  const me = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub as string;
+  const enrol = (mobile_number: string) => api(s, "POST", "/action/user_account/register_otp", { attributes: { user_account_id: me, mobile_number } }, auth);
+  const long = await enrol("5".repeat(300));
+  expect(long.status).toBe(422);
+  expect(long.body[0].Attributes.message).toBe("mobile_number is too long: at most 20 characters (varchar(20)), got 300");
+  expect((await api(s, "GET", "/api/user_otp_account", undefined, auth)).body.links.total).toBe(0);
+  expect((await enrol("+15550001")).status).toBe(200);
+});
