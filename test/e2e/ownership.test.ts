@@ -180,6 +180,26 @@ describe("after lock-down, with groups", () => {
     expect(given.body.data.attributes.user_account_id).toBe(decodeJwt(bob).sub);
   });
 
+  test("no other way in: links to rows bob may not refer to, hidden columns in fields, includes of unreadable rows", async () => {
+    const groups = await api(s, "GET", `/api/usergroup?query=${q("name", "administrators")}`, undefined, bearer(admin));
+    const admins = groups.body.data[0].id;
+    const viaCreate = await api(s, "POST", "/api/note", note("mine", { relationships: { usergroup_id: { data: [{ type: "usergroup", id: admins }] } } }), bearer(bob));
+    expect(viaCreate.status).toBe(403);
+    const mine = (await api(s, "POST", "/api/note", note("mine"), bearer(bob))).body.data.id;
+    expect((await api(s, "POST", `/api/note/${mine}/relationships/usergroup_id`, { data: [{ type: "usergroup", id: admins }] }, bearer(bob))).status).toBe(403);
+    const bobRef = decodeJwt(bob).sub!;
+    const member = await api(s, "POST", `/api/${MEMBER}`, { data: { type: MEMBER, attributes: { user_account_id: bobRef, usergroup_id: admins } } }, bearer(bob));
+    expect(member.status).toBe(403);
+    for (const fields of ["auth_version", "id"]) {
+      expect((await api(s, "GET", `/api/user_account/${bobRef}?fields=${fields}`, undefined, bearer(bob))).status).toBe(400);
+    }
+    expect((await api(s, "GET", `/api/user_account/${bobRef}?fields=password`, undefined, bearer(bob))).body.data.attributes.password).toBe("");
+    // carol-3 is shared with bob's team; its owner's account is not readable by bob, so it is not included.
+    const listed = await api(s, "GET", "/api/note?include=user_account_id&page[size]=100", undefined, bearer(bob));
+    expect(listed.body.data.some((n: { id: string }) => n.id === notes["carol-3"])).toBe(true);
+    expect((listed.body.included ?? []).filter((r: { type: string }) => r.type === "user_account").map((r: { id: string }) => r.id)).toEqual([bobRef]);
+  });
+
   test("every 403 says forbidden, then why: tables, rows, actions", async () => {
     const table = await api(s, "POST", "/api/world", { data: { type: "world", attributes: { table_name: "x" } } }, bearer(bob));
     expect(table.status).toBe(403);
