@@ -16,6 +16,15 @@ const SCHEMA = `Tables:
     DefaultPermission: {owner: all, group: [read], guest: [refer]}
     Columns:
       - {Name: title, ColumnType: label, DataType: varchar(100)}
+Actions:
+  - Name: quick_note
+    Label: A note from the caller's attributes as given
+    OnType: note
+    InstanceOptional: true
+    InFields:
+      - {Name: title, ColumnName: title, ColumnType: label}
+    OutFields:
+      - {Type: note, Method: POST}
 `;
 const SHARE = "note_note_id_has_usergroup_usergroup_id";
 const MEMBER = "user_account_user_account_id_has_usergroup_usergroup_id";
@@ -62,15 +71,23 @@ describe("on an open instance (no administrator yet)", () => {
     const viaRelationship = await api(s, "POST", "/api/note", note("planted", { relationships: owner(annRef) }));
     expect(viaRelationship.status).toBe(403);
     expect(viaRelationship.body.errors[0].detail).toBe("forbidden: only an administrator may give a note another owner (user_account_id)");
-    expect((await api(s, "POST", "/api/note", note("planted", { attributes: { user_account_id: annRef } }))).status).toBe(403);
     expect(await total()).toBe(before);
+    // The attribute is ignored on create, as in Daptin: the row is the guest's (nobody's).
+    const ignored = await api(s, "POST", "/api/note", note("planted", { attributes: { user_account_id: annRef } }));
+    expect(ignored.body.data.attributes.user_account_id).toBeNull();
     // Naming the owner the row gets anyway is harmless: nobody for a guest, yourself for a user.
     const guests = await api(s, "POST", "/api/note", note("guest's", { relationships: owner(null) }));
     expect(guests.status).toBe(201);
     expect(guests.body.data.attributes.user_account_id).toBeNull();
-    const own = await api(s, "POST", "/api/note", note("ann's", { attributes: { user_account_id: annRef } }), bearer(ann));
+    const own = await api(s, "POST", "/api/note", note("ann's", { relationships: owner(annRef) }), bearer(ann));
     expect(own.status).toBe(201);
     expect(own.body.data.attributes.user_account_id).toBe(annRef);
+  });
+
+  test("an action outcome creating from the caller's attributes (with raised rights) does not take an owner from them", async () => {
+    const r = await action(s, "note/quick_note", { title: "via action", user_account_id: annRef });
+    expect(r.status).toBe(200);
+    expect(r.body[0].Attributes).toMatchObject({ title: "via action", user_account_id: null });
   });
 
   test("nobody but an administrator changes an owner: PATCH, the to-one route, or linking from the user's side", async () => {
@@ -178,6 +195,8 @@ describe("after lock-down, with groups", () => {
     expect((await api(s, "PATCH", `/api/note/${id}`, { data: { type: "note", attributes: { permission: { owner: "all" } } } }, bearer(carol))).status).toBe(200);
     const given = await api(s, "PATCH", `/api/note/${id}`, { data: { type: "note", attributes: { user_account_id: decodeJwt(bob).sub } } }, bearer(admin));
     expect(given.body.data.attributes.user_account_id).toBe(decodeJwt(bob).sub);
+    const forBob = await api(s, "POST", "/api/note", note("for bob", { relationships: owner(decodeJwt(bob).sub!) }), bearer(admin));
+    expect(forBob.body.data.attributes.user_account_id).toBe(decodeJwt(bob).sub);
   });
 
   test("no other way in: links to rows bob may not refer to, hidden columns in fields, includes of unreadable rows", async () => {

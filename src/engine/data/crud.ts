@@ -372,7 +372,7 @@ export class DataService {
     return toResource(table, cols, row);
   }
 
-  /** Which attributes a client may write: declared columns and the owner, plus permission on update. */
+  /** Which attributes a client may write: declared columns, plus permission and the owner on update. */
   private writable(table: TableInfo, name: string, mode: "create" | "update"): ColumnInfo | undefined {
     const c = table.column.get(name);
     if (!c || SERVER_MANAGED.has(name)) return undefined;
@@ -380,6 +380,10 @@ export class DataService {
     // secrets (encrypted, hashed) may not.
     if (c.ExcludeFromApi && !isHiddenDefinition(c)) return undefined;
     if (mode === "create" && name === "permission") return undefined;
+    // Ignored on create, as in Daptin: action outcomes create rows with raised rights from attributes a client
+    // may have chosen, and must not hand the row to someone else. An administrator names an owner through
+    // `relationships.user_account_id`, or changes it later.
+    if (mode === "create" && name === "user_account_id" && table.hasOwner) return undefined;
     return c;
   }
 
