@@ -37,7 +37,7 @@ export function reportError(e: unknown): number {
     if (e.kind === "schema" && e.detail?.includes("\n")) {
       say(`${e.title}:`);
       for (const line of e.detail.split("\n")) process.stderr.write(`  ${line}\n`);
-    } else say(e.detail ? `${e.title}: ${e.detail}` : e.title);
+    } else say(e.detail && !e.detail.toLowerCase().startsWith(e.title.toLowerCase()) ? `${e.title}: ${e.detail}` : (e.detail ?? e.title));
     return e.kind === "bad_request" || e.kind === "validation" ? EXIT_USAGE : EXIT_FAILED;
   }
   say(e instanceof Error ? e.message : String(e));

@@ -41,7 +41,12 @@ export class DaptinError extends Error {
 export const badRequest = (title: string, detail?: string, source?: ErrorSource) =>
   new DaptinError("bad_request", title, { detail, source });
 export const notFound = (title: string, detail?: string) => new DaptinError("not_found", title, { detail });
-export const forbidden = (title: string, detail?: string) => new DaptinError("forbidden", title, { detail });
+/**
+ * A 403. Its detail always carries the word "forbidden" (Daptin's `http error (403) forbidden`, which clients match
+ * on), followed by the reason: `forbidden: you may not update this todo`.
+ */
+export const forbidden = (title: string, detail?: string) =>
+  new DaptinError("forbidden", title, { detail: detail === undefined ? "forbidden" : /\bforbidden\b/i.test(detail) ? detail : `forbidden: ${detail}` });
 export const unauthorized = (title: string, detail?: string) => new DaptinError("unauthorized", title, { detail });
 export const conflict = (title: string, detail?: string, source?: ErrorSource) =>
   new DaptinError("conflict", title, { detail, source });

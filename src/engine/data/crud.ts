@@ -7,7 +7,7 @@ import { parsePermission, PermissionSyntaxError, type Operation } from "../permi
 import { can } from "../permission/check.ts";
 import { rowInstance, type TablePermissions } from "../permission/instances.ts";
 import { READ_FILTER_COLUMNS, readFilter, sharingTable } from "../permission/sql-filter.ts";
-import { type JsonValue, ValueError } from "../schema/column-types/index.ts";
+import { type JsonValue, kindOf, refuseStructured, toStored, ValueError } from "../schema/column-types/index.ts";
 import type { ColumnInfo, Registry, TableInfo } from "../schema/registry.ts";
 import { SERVER_MANAGED } from "../schema/standard.ts";
 import { decodeSchema } from "../schema/parse.ts";
@@ -89,6 +89,10 @@ export class DataService {
     if (event.type === "delete") {
       // A delete may cascade (join rows, cleared links) into other tables: forget theirs too.
       for (const t of this.ctx.registry().deleteReaches(event.table)) this.lists.forget(t);
+    } else if (this.ctx.registry().get(event.table)?.isJoin) {
+      // A join row is a link, written here as a relationship route writes it: a sharing row changes who sees the
+      // shared row, so that table's totals go with the join table's (as for links written through a route).
+      this.lists.forget(event.table);
     } else if (event.type === "create") this.lists.inserted(event.table);
     else if (event.columns) this.lists.updated(event.table, event.columns);
     else this.lists.forget(event.table);
@@ -130,14 +134,72 @@ export class DataService {
     }
   }
 
+  /**
+   * Only administrators give a row to someone else or take it from its owner: for everyone else the owner stays what
+   * it is (on create: the caller, nobody for guests). Naming that same owner is harmless. `current` is the owner's id.
+   */
+  gateOwnerChange(who: Identity, table: TableInfo, current: number | null, next: number | null): void {
+    if (who.isAdmin || !table.hasOwner || next === current) return;
+    throw forbidden("ObjectAccessPermissionChecker", `only an administrator may give a ${table.name} another owner (user_account_id)`);
+  }
+
+  /** The owner gate for an owner value given as an attribute or relationship (a reference id, or null). */
+  private gateOwner(who: Identity, table: TableInfo, refs: Map<ColumnInfo, JsonValue>, current: number | null): void {
+    const c = table.column.get("user_account_id");
+    if (who.isAdmin || !table.hasOwner || !c || !refs.has(c)) return;
+    const v = refs.get(c);
+    const next = v === null || v === "" ? null : isUuid(v) ? (this.findRow(this.table("user_account"), v)?.id ?? -1) : -1;
+    this.gateOwnerChange(who, table, current, next);
+  }
+
+  /** A join row's subject side: the table whose relation it stores, and its column (`note_id` of a sharing row). */
+  private linkSubject(table: TableInfo): { table: TableInfo; column: ColumnInfo } | undefined {
+    if (!table.isJoin) return undefined;
+    const def = table.relations.values().next().value?.def;
+    if (!def) return undefined;
+    return { table: this.table(def.Subject), column: table.column.get(def.SubjectName)! };
+  }
+
+  /**
+   * A join row is a link of its subject row (a sharing row shares the row, a membership row changes the account):
+   * writing one directly needs `update` on that row, as linking through the subject's relationship route does.
+   * `before` is the stored join row (update, delete); `refs` the subject given now (create, update).
+   */
+  private gateLinkSubject(who: Identity, table: TableInfo, refs: Map<ColumnInfo, JsonValue>, before?: Record<string, unknown>): void {
+    if (who.isAdmin) return;
+    const link = this.linkSubject(table);
+    if (!link) return;
+    const subjects: StoredRow[] = [];
+    const given = refs.get(link.column);
+    if (typeof given === "string" && isUuid(given)) {
+      const row = this.findRow(link.table, given);
+      if (row) subjects.push(row);
+    }
+    const current = before?.[link.column.ColumnName];
+    if (typeof current === "number") {
+      const row = this.rowById(link.table, current);
+      if (row) subjects.push(row);
+    }
+    for (const row of subjects) this.gateRow(who, "update", link.table, row);
+  }
+
   /** The row with this reference id (id, version, permission, owner), or undefined. */
   findRow(table: TableInfo, id: string): StoredRow | undefined {
+    return this.gateFacts(table, "reference_id", uuidToBytes(id));
+  }
+
+  /** The row with this internal id (id, version, permission, owner), or undefined. */
+  private rowById(table: TableInfo, id: number): StoredRow | undefined {
+    return this.gateFacts(table, "id", id);
+  }
+
+  private gateFacts(table: TableInfo, key: "id" | "reference_id", value: unknown): StoredRow | undefined {
     return this.ctx.db
-      .prepare(`row:${table.name}`, () => {
+      .prepare(`row:${key}:${table.name}`, () => {
         const owner = table.hasOwner ? sql`, user_account_id` : sql``;
-        return sql`SELECT id, version, permission${owner} FROM ${sql.identifier(table.name)} WHERE reference_id = ${sql.placeholder("ref")}`;
+        return sql`SELECT id, version, permission${owner} FROM ${sql.identifier(table.name)} WHERE ${sql.identifier(key)} = ${sql.placeholder("v")}`;
       })
-      .get<StoredRow>({ ref: uuidToBytes(id) });
+      .get<StoredRow>({ v: value });
   }
 
   loadRow(table: TableInfo, id: string): StoredRow {
@@ -318,6 +380,9 @@ export class DataService {
     // secrets (encrypted, hashed) may not.
     if (c.ExcludeFromApi && !isHiddenDefinition(c)) return undefined;
     if (mode === "create" && name === "permission") return undefined;
+    // Ignored on create, as in Daptin: action outcomes create rows with raised rights from attributes a client
+    // may have chosen, and must not hand the row to someone else. An administrator names an owner through
+    // `relationships.user_account_id`, or changes it later.
     if (mode === "create" && name === "user_account_id" && table.hasOwner) return undefined;
     return c;
   }
@@ -334,6 +399,11 @@ export class DataService {
     for (const [k, raw] of Object.entries(attrs)) {
       const c = this.writable(table, k, mode);
       if (!c) continue;
+      try {
+        if (k !== "permission" && !c.references) refuseStructured(c.family, raw, c);
+      } catch (e) {
+        throw valueError(e, k);
+      }
       const rule = table.def.Conformations?.find((r) => r.ColumnName === k);
       conformed[k] = rule ? conform(rule.Tags, raw) : raw;
     }
@@ -351,13 +421,23 @@ export class DataService {
       }
       try {
         const ctx = { encryptionSecret: this.ctx.encryptionSecret() };
-        const converted = k === "permission" ? permissionValue(v) : sync && c.family.toDbSync ? c.family.toDbSync(v, c, ctx) : c.family.toDb(v, c, ctx);
+        const converted = k === "permission" ? permissionValue(v) : toStored(c.family, v, c, ctx, sync);
         values.set(c, converted instanceof Promise ? converted.catch((e) => Promise.reject(valueError(e, k))) : converted);
       } catch (e) {
         throw valueError(e, k);
       }
     }
     return { values, refs };
+  }
+
+  /** One value as its column stores it, without rules (a link's own columns); a 422 naming the attribute otherwise. */
+  storedValue(c: ColumnInfo, v: JsonValue): unknown {
+    try {
+      refuseStructured(c.family, v, c);
+      return toStored(c.family, v, c, { encryptionSecret: this.ctx.encryptionSecret() }, true);
+    } catch (e) {
+      throw valueError(e, c.ColumnName);
+    }
   }
 
   /** A reference id -> the target's internal id, checking `refer` on the target for non-admins. */
@@ -435,11 +515,14 @@ export class DataService {
     const table = this.table(tableName);
     this.gateTable(who, "create", table);
     if (input.id !== undefined && input.id !== null && input.id !== "" && !isUuid(input.id)) {
-      throw badRequest("Invalid id", `a client-generated id must be a UUID, got "${String(input.id)}"`, { pointer: "/data/id" });
+      const got = typeof input.id === "string" ? `"${input.id.slice(0, 60)}"` : kindOf(input.id as JsonValue);
+      throw badRequest("Invalid id", `a client-generated id must be a UUID, got ${got}`, { pointer: "/data/id" });
     }
     const rels = this.splitRelationships(table, input.relationships);
     const { values, refs } = this.convert(table, input.attributes, "create", sync);
     for (const [c, v] of rels.toOne) refs.set(c, v);
+    this.gateOwner(who, table, refs, who.userId);
+    this.gateLinkSubject(who, table, refs);
     // NOT NULL columns without a default must be given: say which, instead of a driver error.
     const missing = table.columns.filter(
       (c) => !c.IsNullable && c.DefaultValue === "" && !c.isStandard && !values.has(c) && !refs.has(c) &&
@@ -472,7 +555,8 @@ export class DataService {
         put("version", 1);
         put("created_at", ts);
         put("updated_at", ts);
-        if (table.hasOwner && who.userId !== null) put("user_account_id", who.userId);
+        const owner = table.column.get("user_account_id");
+        if (table.hasOwner && who.userId !== null && !refs.has(owner!)) put("user_account_id", who.userId);
         for (const [c, v] of values) put(c.ColumnName, v);
         for (const [c, v] of refs) put(c.ColumnName, this.resolveRef(who, c, v));
         const r = this.ctx.db
@@ -527,10 +611,13 @@ export class DataService {
     // The whole stored row: its permission facts for the gate, its values for change detection.
     const before = this.rowByRef<StoredRow>(table, id, "stored", () => sql`t.*`);
     this.gateRow(who, "update", table, before);
-    if (input.id !== undefined && input.id !== null && input.id !== "" && String(input.id).toLowerCase() !== id.toLowerCase()) {
+    if (input.id !== undefined && input.id !== null && input.id !== "" && (typeof input.id !== "string" || input.id.toLowerCase() !== id.toLowerCase())) {
       throw conflict("Conflict", "id in the resource does not match servers endpoint", { pointer: "/data/id" });
     }
     const sentVersion = input.attributes.version;
+    if (sentVersion !== undefined && sentVersion !== null && typeof sentVersion !== "number" && typeof sentVersion !== "string") {
+      throw validation("Validation failed", `version must be a number, not ${kindOf(sentVersion)}`, { pointer: "/data/attributes/version" });
+    }
     if (sentVersion !== undefined && sentVersion !== null && Number(sentVersion) !== before.version) {
       throw conflict("Version conflict", `the ${table.name} was changed meanwhile (your version ${sentVersion}, current ${before.version}); reload and retry`, {
         pointer: "/data/attributes/version",
@@ -539,6 +626,14 @@ export class DataService {
     const rels = this.splitRelationships(table, input.relationships);
     const { values, refs } = this.convert(table, input.attributes, "update", sync);
     for (const [c, v] of rels.toOne) refs.set(c, v);
+    const owner = table.hasOwner && typeof before.user_account_id === "number" ? before.user_account_id : null;
+    this.gateOwner(who, table, refs, owner);
+    const permission = [...values].find(([c]) => c.ColumnName === "permission")?.[1];
+    // The owner decides who else may see a row: someone who may only edit it (a group, the guest bits) may not.
+    if (permission !== undefined && permission !== before.permission && !who.isAdmin && owner !== null && owner !== who.userId) {
+      throw forbidden("ObjectAccessPermissionChecker", `only the owner of this ${table.name} or an administrator may change its permission`);
+    }
+    this.gateLinkSubject(who, table, refs, before);
     return { table, id, before, values, refs, rels };
   }
 
@@ -582,8 +677,10 @@ export class DataService {
   delete(who: Identity, tableName: string, id: string): void {
     const table = this.table(tableName);
     this.gateTable(who, "delete", table);
-    const row = this.loadRow(table, id);
+    // A join row is read whole: its subject column decides who may remove the link.
+    const row = table.isJoin ? this.rowByRef<StoredRow>(table, id, "stored", () => sql`t.*`) : this.loadRow(table, id);
     this.gateRow(who, "delete", table, row);
+    this.gateLinkSubject(who, table, new Map(), row);
     const blockers = this.dependants(table, row.id);
     if (blockers.length > 0) {
       const total = blockers.reduce((n, b) => n + b.count, 0);

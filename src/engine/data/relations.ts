@@ -189,9 +189,7 @@ export class RelationService {
       }
       const c = join.column.get(k);
       if (!c || c.isStandard || c.references || c.family.opaque) continue;
-      const converted = c.family.toDb(v, c);
-      if (converted instanceof Promise) continue;
-      out.push([k, converted]);
+      out.push([k, this.data.storedValue(c, v)]);
     }
     return out;
   }
@@ -207,7 +205,10 @@ export class RelationService {
       this.data.gateRow(who, "update", child, row);
       return row;
     };
+    // Children held through their owner column change owner when linked or unlinked: the owner gate decides.
+    const owned = child.hasOwner && fkColumn === "user_account_id";
     const unlink = (rowId: number) => {
+      if (owned) this.data.gateOwnerChange(who, child, parentId, null);
       if (!fk.IsNullable) {
         throw conflict("Cannot unlink", `every ${child.name} must have a ${fkColumn}: link it elsewhere or delete it instead`);
       }
@@ -230,6 +231,7 @@ export class RelationService {
       for (const o of others) unlink(o.id);
     }
     for (const r of rows) {
+      if (owned) this.data.gateOwnerChange(who, child, r.user_account_id ?? null, parentId);
       this.ctx.db.run(sql`UPDATE ${C} SET ${F} = ${parentId}, updated_at = ${now()}, version = version + 1 WHERE id = ${r.id} AND (${F} IS NULL OR ${F} != ${parentId})`);
     }
   }

@@ -66,7 +66,7 @@ export class Otp {
       const now = new Date().toISOString();
       const permission = this.data.defaultPermission(this.data.table("user_otp_account"));
       this.db.run(sql`INSERT INTO user_otp_account (mobile_number, otp_secret, verified, otp_of_account, user_account_id, reference_id, permission, version, created_at, updated_at)
-        VALUES (${input.mobile ?? null}, ${encrypt(secret, this.secret())}, 0, ${user.userId}, ${user.userId}, ${uuidToBytes(newReferenceId())}, ${permission}, 1, ${now}, ${now})`);
+        VALUES (${this.data.storedValue(this.data.table("user_otp_account").column.get("mobile_number")!, input.mobile ?? null)}, ${encrypt(secret, this.secret())}, 0, ${user.userId}, ${user.userId}, ${uuidToBytes(newReferenceId())}, ${permission}, 1, ${now}, ${now})`);
       this.data.forgetLists("user_otp_account");
       account = this.find(email ?? user.email ?? undefined, undefined)!;
     } else if (input.mobile && input.purpose === "enrollment") {

@@ -9,7 +9,7 @@ import type { Throttle } from "../../identity/throttle.ts";
 import type { MailSender } from "../../mail/sender.ts";
 import type { Registry } from "../../schema/registry.ts";
 import type { SchemaDoc } from "../../schema/types.ts";
-import type { JsonValue } from "../../schema/column-types/index.ts";
+import { type JsonValue, kindOf } from "../../schema/column-types/index.ts";
 import type { ActionResponse, PerformerCall } from "../types.ts";
 // A type-only import: erased at build time, so no import cycle at run time.
 import type { ApplyReport } from "../../engine.ts";
@@ -50,7 +50,12 @@ export type Performer =
   | { async?: false; run(call: PerformerCall, ctx: PerformerContext): ActionResponse[] }
   | { async: true; run(call: PerformerCall, ctx: PerformerContext): Promise<ActionResponse[]> };
 
-export const text = (v: unknown): string => (v === null || v === undefined ? "" : String(v));
+/** An input as text. A list or object is refused (422): `String()` on a client's object can throw (a `toString` key). */
+export const text = (v: unknown): string => {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "object") throw validation("Validation failed", `expected text, not ${kindOf(v as JsonValue)}`);
+  return String(v);
+};
 
 /** The table a `world` action acts on: its `world_id` subject, else the `table_name` attribute. */
 export function targetTable(attributes: Record<string, JsonValue>, ctx: PerformerContext): string {

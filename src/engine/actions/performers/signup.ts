@@ -1,11 +1,11 @@
 // `signup`: validates, creates the user account (hashed password, member of `users`), tells the client to sign in.
 // Asynchronous: the account is written in its own transaction, after the hash is computed on a worker thread.
+import { isEmail } from "../../data/rules.ts";
 import { validation } from "../../errors.ts";
 import { SYSTEM } from "../../identity/identity.ts";
 import { notify, redirect } from "../types.ts";
 import { text, type Performer } from "./context.ts";
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const MIN_PASSWORD = 8;
 
 export const signup: Performer = { async: true, async run({ who, attributes, client }, ctx) {
@@ -14,7 +14,7 @@ export const signup: Performer = { async: true, async run({ who, attributes, cli
   const password = text(attributes.password);
   const confirm = attributes.passwordConfirm;
   const fail = (field: string, message: string) => validation("Validation failed", message, { pointer: `/attributes/${field}` });
-  if (!EMAIL.test(email)) throw fail("email", "email: invalid value for email (expected an address like ann@example.com)");
+  if (!isEmail(email)) throw fail("email", "email: invalid value for email (expected an address like ann@example.com)");
   if (name === "") throw fail("name", "name: a name is required");
   if (password.length < MIN_PASSWORD) throw fail("password", `password: must be at least ${MIN_PASSWORD} characters`);
   if (confirm !== undefined && confirm !== null && text(confirm) !== password) {

@@ -2,7 +2,7 @@
 // format Daptin writes, so values move between the two. Reads return the ciphertext, as Daptin does; only
 // server-side code that holds the key decrypts.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { type ColumnFamily, ValueError } from "./family.ts";
+import { type ColumnFamily, scalarText, ValueError } from "./family.ts";
 
 function key(secret: string | undefined): Buffer {
   if (!secret || secret.length < 16) throw new ValueError("encryption is not configured on this instance");
@@ -26,8 +26,7 @@ export const encrypted: ColumnFamily = {
   jsonType: "string",
   toDb(value, col, ctx) {
     if (value === null) return null;
-    if (typeof value !== "string") throw new ValueError(`${col.ColumnName} must be text`);
-    return encrypt(value, ctx?.encryptionSecret);
+    return encrypt(scalarText(value, col), ctx?.encryptionSecret);
   },
   fromDb(value) {
     return value === null || value === undefined ? null : String(value);

@@ -1,15 +1,15 @@
 // enum: lower-cased, must be one of the column's Options.
-import { type ColumnFamily, ValueError } from "./family.ts";
+import { type ColumnFamily, scalarText, shown, ValueError } from "./family.ts";
 
 export const enumeration: ColumnFamily = {
   name: "enum",
   jsonType: "string",
   toDb(value, col) {
     if (value === null) return null;
-    const v = String(value).toLowerCase();
+    const v = scalarText(value, col).toLowerCase();
     const allowed = (col.Options ?? []).map((o) => o.Value.toLowerCase());
     if (allowed.length > 0 && !allowed.includes(v)) {
-      throw new ValueError(`invalid value for ${col.ColumnName}: "${value}" is not one of ${allowed.join(", ")}`);
+      throw new ValueError(`invalid value for ${col.ColumnName}: "${shown(v)}" is not one of ${allowed.join(", ")}`);
     }
     return v;
   },

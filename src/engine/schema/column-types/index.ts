@@ -2,7 +2,7 @@
 import { boolean } from "./boolean.ts";
 import { encrypted } from "./encrypted.ts";
 import { enumeration } from "./enum.ts";
-import { type ColumnFamily, type ColumnLike, isNumericDataType } from "./family.ts";
+import { charCount, type ColumnFamily, type ColumnLike, type ConversionContext, isNumericDataType, type JsonValue, ValueError } from "./family.ts";
 import { file } from "./file.ts";
 import { json } from "./json.ts";
 import { number } from "./number.ts";
@@ -11,7 +11,7 @@ import { text } from "./text.ts";
 import { time } from "./time.ts";
 
 export type { ColumnFamily, ConversionContext, JsonValue } from "./family.ts";
-export { ValueError } from "./family.ts";
+export { charCount, kindOf, refuseStructured, ValueError } from "./family.ts";
 
 const BY_TYPE: Record<string, ColumnFamily> = {
   truefalse: boolean,
@@ -38,7 +38,6 @@ const BY_TYPE: Record<string, ColumnFamily> = {
   file,
   image: file,
   video: file,
-  gzip: file,
 };
 
 /** The 41 ColumnType names Daptin registers (spec 10 section 4), for `/meta` and schema warnings. */
@@ -58,4 +57,39 @@ export function familyOf(col: ColumnLike): ColumnFamily {
   if (dataType === "bool" || dataType === "boolean") return boolean;
   if (isNumericDataType(dataType)) return number;
   return text;
+}
+
+/** `varchar(80)`, `char(4)`, `character varying(10)`, `nvarchar(20)`: the declared length in characters, if any. */
+const LENGTH = /^\s*n?(?:var)?char(?:acter)?(?:\s+varying)?\s*\(\s*(\d+)\s*\)\s*$/i;
+const lengths = new Map<string, number | null>();
+
+export function declaredLength(dataType: string): number | null {
+  let n = lengths.get(dataType);
+  if (n === undefined) {
+    const m = LENGTH.exec(dataType);
+    n = m ? Number(m[1]) : null;
+    if (lengths.size < 1000) lengths.set(dataType, n);
+  }
+  return n;
+}
+
+/** A stored text longer than the column's declared length is refused, as PostgreSQL and MySQL refuse it. */
+function withinLength<T>(stored: T, col: ColumnLike, family: ColumnFamily): T {
+  if (typeof stored !== "string") return stored;
+  const max = declaredLength(col.DataType);
+  // Code units bound code points from above: most values need no count.
+  if (max === null || stored.length <= max) return stored;
+  const n = charCount(stored);
+  if (n <= max) return stored;
+  const what = family.opaque ? `its stored (${family.name === "encrypted" ? "encrypted" : "hashed"}) form has` : "got";
+  throw new ValueError(`${col.ColumnName} is too long: at most ${max} characters (${col.DataType.trim()}), ${what} ${n}`);
+}
+
+/**
+ * The one conversion of a JSON value into what a column stores: the family's conversion (`sync` hashes without
+ * awaiting, for action transactions), then the declared length. Every write path goes through here.
+ */
+export function toStored(family: ColumnFamily, value: JsonValue, col: ColumnLike, ctx?: ConversionContext, sync = false): unknown {
+  const converted = sync && family.toDbSync ? family.toDbSync(value, col, ctx) : family.toDb(value, col, ctx);
+  return converted instanceof Promise ? converted.then((v) => withinLength(v, col, family)) : withinLength(converted, col, family);
 }

@@ -1,21 +1,17 @@
 // json columns: objects and arrays in, the same out (stored as text).
-import { type ColumnFamily, type JsonValue, ValueError } from "./family.ts";
+import { type ColumnFamily, jsonText, type JsonValue, parseJsonText } from "./family.ts";
 
 export const json: ColumnFamily = {
   name: "json",
   jsonType: "object",
   toDb(value, col) {
     if (value === null) return null;
+    // A string holding JSON is stored as that JSON (what Daptin clients usually send).
     if (typeof value === "string") {
-      // A string holding JSON is stored as that JSON (what Daptin clients usually send).
-      try {
-        JSON.parse(value);
-        return value;
-      } catch {
-        throw new ValueError(`${col.ColumnName} must be JSON`);
-      }
+      parseJsonText(value, col);
+      return value;
     }
-    return JSON.stringify(value);
+    return jsonText(value, col);
   },
   fromDb(value) {
     if (value === null || value === undefined) return null;

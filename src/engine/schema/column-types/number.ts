@@ -1,5 +1,5 @@
 // Numeric types: measurement, float, month, year, minute, hour, rating, location.* and integer DataTypes.
-import { type ColumnFamily, isIntegerDataType, ValueError } from "./family.ts";
+import { type ColumnFamily, isIntegerDataType, kindOf, shown, ValueError } from "./family.ts";
 
 export const number: ColumnFamily = {
   name: "number",
@@ -13,9 +13,10 @@ export const number: ColumnFamily = {
       const t = value.trim().toLowerCase();
       // Daptin's measurement columns read "", "-" and "na" as 0.
       if (t === "" || t === "-" || t === "na") n = 0;
-      else if (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/.test(t)) n = Number(t);
-      else throw new ValueError(`${col.ColumnName} must be a number, got "${value}"`);
-    } else throw new ValueError(`${col.ColumnName} must be a number`);
+      // One way to match (no nested quantifiers): linear on any input.
+      else if (/^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/.test(t)) n = Number(t);
+      else throw new ValueError(`${col.ColumnName} must be a number, got "${shown(value)}"`);
+    } else throw new ValueError(`${col.ColumnName} must be a number, not ${kindOf(value)}`);
     if (!Number.isFinite(n)) throw new ValueError(`${col.ColumnName} must be a finite number`);
     return isIntegerDataType(col.DataType) ? Math.trunc(n) : n;
   },

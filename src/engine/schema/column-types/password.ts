@@ -1,6 +1,6 @@
 // password, bcrypt, md5, md5-bcrypt: hashed on write, never returned (reads always give "").
 import { createHash } from "node:crypto";
-import { type ColumnFamily, type ColumnLike, type JsonValue, ValueError } from "./family.ts";
+import { type ColumnFamily, type ColumnLike, type JsonValue, kindOf, ValueError } from "./family.ts";
 
 export const BCRYPT_COST = 11;
 
@@ -8,9 +8,17 @@ export function hashPassword(plain: string): Promise<string> {
   return Bun.password.hash(plain, { algorithm: "bcrypt", cost: BCRYPT_COST });
 }
 
+/** The text to hash: an empty password is a mistake, never a password (send null to clear a nullable one). */
+function plainText(value: JsonValue, col: ColumnLike): string {
+  if (typeof value !== "string") throw new ValueError(`${col.ColumnName} must be text, not ${kindOf(value)}`);
+  const plain = value;
+  if (plain === "") throw new ValueError(`${col.ColumnName} must not be empty (send null for no password)`);
+  return plain;
+}
+
 function hashSync(value: JsonValue, col: ColumnLike): string | null {
   if (value === null) return null;
-  if (typeof value !== "string") throw new ValueError(`${col.ColumnName} must be text`);
+  value = plainText(value, col);
   const type = col.ColumnType.toLowerCase();
   const md5 = (s: string) => createHash("md5").update(s).digest("hex");
   if (type === "md5") return md5(value);
@@ -25,7 +33,7 @@ export const password: ColumnFamily = {
   opaque: true,
   async toDb(value, col) {
     if (value === null) return null;
-    if (typeof value !== "string") throw new ValueError(`${col.ColumnName} must be text`);
+    value = plainText(value, col);
     const type = col.ColumnType.toLowerCase();
     const md5 = (s: string) => createHash("md5").update(s).digest("hex");
     if (type === "md5") return md5(value);

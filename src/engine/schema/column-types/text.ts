@@ -1,16 +1,11 @@
 // Text-like types: label, name, email, content, html, markdown, url, alias, ... (and unknown ColumnTypes).
-import { type ColumnFamily, ValueError } from "./family.ts";
+import { type ColumnFamily, scalarText } from "./family.ts";
 
 export const text: ColumnFamily = {
   name: "text",
   jsonType: "string",
   toDb(value, col) {
-    if (value === null) return null;
-    if (typeof value === "string") return value;
-    if (typeof value === "number" || typeof value === "boolean") return String(value);
-    // Daptin JSON-encodes arrays and objects given to any column.
-    if (typeof value === "object") return JSON.stringify(value);
-    throw new ValueError(`${col.ColumnName} must be text`);
+    return value === null ? null : scalarText(value, col);
   },
   fromDb(value) {
     if (value === null || value === undefined) return null;
