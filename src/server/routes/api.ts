@@ -6,7 +6,7 @@ import { badRequest, notFound } from "../../engine/errors.ts";
 import type { Resource } from "../../engine/data/resource.ts";
 import { linkItems } from "../../engine/data/crud.ts";
 import { jsonApi, methodNotAllowed } from "../errors.ts";
-import { pageLinks, resourceObject } from "../jsonapi.ts";
+import { pageMembers, resourceObject } from "../jsonapi.ts";
 import { readJson, resourceInput } from "../request.ts";
 
 export interface RouteContext {
@@ -16,24 +16,58 @@ export interface RouteContext {
   url: URL;
 }
 
-const RESERVED = new Set(["page[number]", "page[size]", "sort", "query", "filter", "filter[]", "fields", "included_relations", "include", "token", "group"]);
+/** What a list reads besides relation names, `filter[column]` and `fields[type]` (spec 20 section 2.2). */
+const LIST_PARAMETERS = new Set([
+  "page[number]", "page[size]", "page[offset]", "page[limit]", "sort", "query", "filter", "filter[]", "fields",
+  "included_relations", "include", "token", "group",
+]);
 
+/** `name` from `prefix[name]`, or undefined. */
+function bracketed(key: string, prefix: string): string | undefined {
+  return key.length > prefix.length + 2 && key.startsWith(prefix) && key.charCodeAt(prefix.length) === 91 && key.endsWith("]")
+    ? key.slice(prefix.length + 1, -1)
+    : undefined;
+}
+
+/**
+ * The list parameters of the query string. Only the first of a repeated key counts (as in Daptin). A parameter no
+ * list understands is a 400 naming it: ignoring it would answer every row to a filter the client believes applied.
+ */
 function listParams(ctx: RouteContext, table: string): ListParams {
   const q = ctx.url.searchParams;
   const get = (k: string) => q.get(k) ?? undefined;
   const t = ctx.engine.data.table(table);
   const relationFilters: Record<string, string> = {};
+  const columnFilters: Record<string, string> = {};
+  const seen = new Set<string>();
   for (const [k, v] of q) {
-    if (!RESERVED.has(k) && t.relations.has(k) && !(k in relationFilters)) relationFilters[k] = v;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    if (LIST_PARAMETERS.has(k) || bracketed(k, "fields") !== undefined) continue;
+    if (t.relations.has(k)) {
+      relationFilters[k] = v;
+      continue;
+    }
+    const name = bracketed(k, "filter");
+    if (name === undefined) {
+      throw badRequest("Unknown parameter", `"${k}" is not a list parameter, nor a relation of ${table} (see /openapi.yaml for the parameters)`, { parameter: k });
+    }
+    // JSON:API style: filter[column]=a,b (any of), filter[relation]=<id>,<id> (as ?relation=).
+    const into = t.relations.has(name) ? relationFilters : columnFilters;
+    if (name in into) throw badRequest("Invalid parameter", `${k} repeats the filter on ${name}`, { parameter: k });
+    into[name] = v;
   }
   return {
     pageNumber: get("page[number]"),
     pageSize: get("page[size]"),
+    pageOffset: get("page[offset]"),
+    pageLimit: get("page[limit]"),
     sort: get("sort"),
     query: get("query"),
     filter: get("filter") ?? get("filter[]"),
     fields: get(`fields[${table}]`) ?? get("fields"),
     relationFilters,
+    columnFilters,
   };
 }
 
@@ -54,7 +88,8 @@ export async function collection(ctx: RouteContext, table: string): Promise<Resp
     case "GET": {
       const result = ctx.engine.data.list(ctx.who, table, listParams(ctx, table));
       const included = withIncluded(ctx, table, result.resources);
-      return jsonApi({ links: pageLinks(ctx.url, result), data: result.resources.map(resourceObject), ...included });
+      const { links, meta } = pageMembers(ctx.url, result);
+      return jsonApi({ links, data: result.resources.map(resourceObject), ...included, meta });
     }
     case "POST": {
       ctx.engine.data.table(table);
@@ -87,7 +122,8 @@ export async function item(ctx: RouteContext, table: string, id: string): Promis
     }
     case "DELETE":
       ctx.engine.data.delete(ctx.who, table, id);
-      return jsonApi({ meta: null });
+      // Daptin answers {"meta":null}; JSON:API requires meta to be an object.
+      return jsonApi({ meta: {} });
     case "OPTIONS":
       ctx.engine.data.table(table);
       return new Response(null, { status: 204, headers: { Allow: "OPTIONS,GET,PATCH,DELETE" } });
@@ -110,10 +146,15 @@ export async function related(ctx: RouteContext, table: string, id: string, rel:
     return jsonApi({ data: result.one ? resourceObject(result.one) : null, ...included });
   }
   const included = withIncluded(ctx, target, result.many.resources);
-  return jsonApi({ links: pageLinks(ctx.url, result.many), data: result.many.resources.map(resourceObject), ...included });
+  const { links, meta } = pageMembers(ctx.url, result.many);
+  return jsonApi({ links, data: result.many.resources.map(resourceObject), ...included, meta });
 }
 
-/** `/api/{t}/{id}/relationships/{rel}`: read (GET), add (POST), replace or set (PATCH), remove (DELETE) links. */
+/**
+ * `/api/{t}/{id}/relationships/{rel}`: read (GET), add (POST), remove (DELETE) links; PATCH sets a to-one link and,
+ * as in Daptin, adds to a to-many set. `{"data": [...], "meta": {"replace": true}}` replaces the whole set (the
+ * JSON:API meaning of PATCH, asked for in a member JSON:API leaves to the implementation).
+ */
 export async function relationship(ctx: RouteContext, table: string, id: string, rel: string): Promise<Response> {
   const data = ctx.engine.data;
   const info = data.table(table);
@@ -122,13 +163,18 @@ export async function relationship(ctx: RouteContext, table: string, id: string,
   const related = `/api/${table}/${id}/${rel}`;
   const method = ctx.req.method;
   if (method === "GET") return jsonApi({ links: { self, related }, data: data.relations.linkage(ctx.who, table, id, rel) });
-  const modes: Record<string, "add" | "replace" | "remove"> = { POST: "add", PATCH: "replace", DELETE: "remove" };
-  const mode = modes[method];
-  if (!mode) return methodNotAllowed(["GET", "POST", "PATCH", "DELETE"]);
-  const body = (await readJson(ctx.req)) as { data?: unknown } | null;
+  const modes: Record<string, "add" | "set" | "remove"> = { POST: "add", PATCH: "set", DELETE: "remove" };
+  const verb = modes[method];
+  if (!verb) return methodNotAllowed(["GET", "POST", "PATCH", "DELETE"]);
+  const body = (await readJson(ctx.req)) as { data?: unknown; meta?: unknown } | null;
   if (body === null || typeof body !== "object" || Array.isArray(body) || !("data" in body)) {
     throw badRequest("Invalid document", "the body must be {\"data\": ...} with a resource identifier, a list of them, or null", { pointer: "/data" });
   }
+  const replace = (body.meta as { replace?: unknown } | undefined)?.replace;
+  if (replace !== undefined && typeof replace !== "boolean") throw badRequest("Invalid document", "meta.replace must be true or false", { pointer: "/meta/replace" });
+  if (replace && verb !== "set") throw badRequest("Invalid document", "meta.replace goes with PATCH", { pointer: "/meta/replace" });
+  const toMany = info.relations.get(rel)!.toMany;
+  const mode = verb === "set" ? (toMany && !replace ? "add" : "replace") : verb;
   const d = body.data;
   let items;
   if (d === null) items = null;
