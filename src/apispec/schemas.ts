@@ -137,6 +137,16 @@ export function tableSchemas(t: TableInfo): Record<string, SchemaObject> {
       required: ["data"],
       properties: { data: ref(`${P}Resource`), included: { type: "array", items: ref("IncludedResource") } },
     },
+    // The answer of a to-one related route; join tables are never the target of one.
+    ...(t.isJoin
+      ? {}
+      : {
+          [`${P}OneDocument`]: {
+            type: "object",
+            required: ["data"],
+            properties: { data: nullableRef(`${P}Resource`), included: { type: "array", items: ref("IncludedResource") } },
+          },
+        }),
     [`${P}ListDocument`]: {
       type: "object",
       required: ["links", "data"],
@@ -144,6 +154,7 @@ export function tableSchemas(t: TableInfo): Record<string, SchemaObject> {
         links: ref("PageLinks"),
         data: { type: "array", items: ref(`${P}Resource`) },
         included: { type: "array", items: ref("IncludedResource") },
+        meta: ref("PageMeta"),
       },
     },
   };
@@ -193,8 +204,17 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
   LinkageRequest: {
     type: "object",
     required: ["data"],
-    properties: { data: { oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }, NULL] } },
+    properties: {
+      data: { oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }, NULL] },
+      meta: {
+        type: "object",
+        properties: {
+          replace: { type: "boolean", description: "PATCH of a to-many relation: replace the whole set with data (without it, PATCH adds, as in Daptin)" },
+        },
+      },
+    },
   },
+  DeletedDocument: { type: "object", required: ["meta"], properties: { meta: { type: "object" } } },
   IncludedResource: {
     type: "object",
     required: ["type", "id", "attributes"],
@@ -219,6 +239,19 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
       prev_page_url: { type: "string" },
       next_page_url: { type: "string" },
       last_page_url: { type: "string" },
+    },
+  },
+  PageMeta: {
+    type: "object",
+    description: "the numbers of `links`, where JSON:API allows numbers",
+    required: ["current_page", "from", "last_page", "per_page", "to", "total"],
+    properties: {
+      current_page: { type: "integer" },
+      from: { type: "integer" },
+      last_page: { type: "integer" },
+      per_page: { type: "integer" },
+      to: { type: "integer" },
+      total: { type: "integer" },
     },
   },
   ErrorDocument: {
