@@ -155,6 +155,12 @@ describe("filter, fields and relation filters", () => {
     }
     const bad = await api(s, "GET", "/api/product?fields=name,nope");
     expect(bad.status).toBe(400);
+    // fields[type] of an included type narrows the included resources.
+    const inc = await api(s, "GET", "/api/product?include=category_id&fields[category]=name&page[size]=1");
+    expect(Object.keys(inc.body.included[0].attributes).sort()).toEqual(["__type", "name", "permission", "reference_id", "user_account_id"]);
+    const wrong = await api(s, "GET", "/api/product?include=category_id&fields[category]=nope");
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors[0].source.parameter).toBe("fields[category]");
   });
   test("?category_id=<uuid> lists the products of a category; the reverse works from category", async () => {
     const r = await api(s, "GET", `/api/product?category_id=${cats.Garden}&page[size]=100`);
@@ -205,7 +211,7 @@ describe("JSON:API-style parameters (kitsu, Orbit)", () => {
     const seen: string[] = [];
     let url: string | undefined = "/api/product?sort=name&page[limit]=5";
     while (url) {
-      const page = await api(s, "GET", url);
+      const page: { body: any } = await api(s, "GET", url);
       seen.push(...names(page));
       url = page.body.links.next_page_url;
     }

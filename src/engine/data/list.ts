@@ -112,6 +112,13 @@ function queryable(table: TableInfo, name: string, parameter: string): ColumnInf
   return c;
 }
 
+/** A sparse fieldset (`fields=a,b`, `fields[type]=a,b`): attribute names of `table`; undefined when empty. */
+export function sparseFields(table: TableInfo, text: string, parameter: string): string[] | undefined {
+  const fields = text.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const f of fields) queryable(table, f, parameter);
+  return fields.length ? fields : undefined;
+}
+
 /** LIKE with the value taken literally: `%`, `_` and `\` in the value are escaped. */
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 
@@ -386,11 +393,7 @@ export function compileList(table: TableInfo, p: ListParams, defaultSize = DEFAU
     if (!sort.some((s) => s.column === "id")) keys.push(sort.at(-1)?.desc ? sql`t.id DESC` : sql`t.id ASC`);
     return sql.join(keys, sql`, `);
   };
-  let fields: string[] | undefined;
-  if (p.fields !== undefined && p.fields.trim() !== "") {
-    fields = p.fields.split(",").map((s) => s.trim()).filter(Boolean);
-    for (const f of fields) queryable(table, f, "fields");
-  }
+  const fields = p.fields !== undefined ? sparseFields(table, p.fields, "fields") : undefined;
   binder.shape.push(`sort:${sort.map((x) => `${x.desc ? "-" : ""}${x.column}`).join(",")}`, `fields:${fields?.join(",") ?? "*"}`);
   return { binder, where, orderBy, sort, page, size, offset, fields };
 }

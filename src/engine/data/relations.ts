@@ -262,21 +262,22 @@ export class RelationService {
    * Loads the named relations of `resources` (one query per relation), fills their relationship data, and
    * returns the related resources once each. Rows the caller may not read are left out.
    */
-  include(who: Identity, table: TableInfo, resources: Resource[], rels: RelationInfo[]): Resource[] {
+  include(who: Identity, table: TableInfo, resources: Resource[], rels: RelationInfo[], fieldsOf?: (target: TableInfo) => string[] | undefined): Resource[] {
     const included = new Map<string, Resource>();
     if (resources.length === 0) return [];
     const parentIds = resources.map((r) => r.rowId);
     for (const rel of rels) {
       const target = this.data.table(rel.target);
       if (!this.data.canPeek(who, target)) continue;
-      const cols = selectedColumns(target);
+      const fields = fieldsOf?.(target);
+      const cols = selectedColumns(target, fields);
       const filter = readFilter(who, target, this.ctx.registry());
       const perm = () => (filter ? sql` AND ${filter.sql()}` : sql``);
       const s = rel.storage;
       const T = sql.identifier(target.name);
       // One prepared statement per (relation, number of ids, caller's view): ids and view values are placeholders.
       const idList = (n: number) => sql.join(Array.from({ length: n }, (_, i) => sql.placeholder(`i${i}`)), sql`, `);
-      const shape = `include:${table.name}.${rel.name}:${filter?.shape ?? "all"}`;
+      const shape = `include:${table.name}.${rel.name}:${filter?.shape ?? "all"}:${fields?.join(",") ?? "*"}`;
       let rows: Record<string, unknown>[];
       if (s.kind === "fk_here") {
         const ids = [...new Set(resources.map((r) => r.attributes[s.column]).filter(isUuid))];

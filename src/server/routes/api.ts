@@ -1,7 +1,8 @@
 // /api/{table}[/{id}]: JSON:API list, read, create, update, delete.
 import type { Engine } from "../../engine/engine.ts";
 import type { Identity } from "../../engine/identity/identity.ts";
-import type { ListParams } from "../../engine/data/list.ts";
+import { type ListParams, sparseFields } from "../../engine/data/list.ts";
+import type { TableInfo } from "../../engine/schema/registry.ts";
 import { badRequest, notFound } from "../../engine/errors.ts";
 import type { Resource } from "../../engine/data/resource.ts";
 import { linkItems } from "../../engine/data/crud.ts";
@@ -79,7 +80,12 @@ function withIncluded(ctx: RouteContext, table: string, resources: Resource[]): 
   if (tokens.length === 0) return {};
   const data = ctx.engine.data;
   const info = data.table(table);
-  const included = data.relations.include(ctx.who, info, resources, data.relations.resolveIncludes(info, tokens));
+  // `fields[type]` narrows the included resources of that type too (as in Daptin).
+  const fieldsOf = (target: TableInfo) => {
+    const text = q.get(`fields[${target.name}]`);
+    return text === null ? undefined : sparseFields(target, text, `fields[${target.name}]`);
+  };
+  const included = data.relations.include(ctx.who, info, resources, data.relations.resolveIncludes(info, tokens), fieldsOf);
   return included.length ? { included: included.map(resourceObject) } : {};
 }
 
