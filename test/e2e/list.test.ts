@@ -221,6 +221,17 @@ describe("JSON:API-style parameters (kitsu, Orbit)", () => {
     expect((await api(s, "GET", "/api/product?page[limit]=2&page[size]=2")).status).toBe(400);
   });
 
+  test("Daptin's cursors: page[after] / page[before] a row (internal order), the total unchanged", async () => {
+    const all = (await api(s, "GET", "/api/product?page[size]=100&sort=id")).body.data.map((d: any) => d.id);
+    const after = await api(s, "GET", `/api/product?sort=id&page[size]=3&page[after]=${all[4]}`);
+    expect(after.body.data.map((d: any) => d.id)).toEqual(all.slice(5, 8));
+    expect(after.body.links.total).toBe(12);
+    const before = await api(s, "GET", `/api/product?sort=-id&page[size]=2&page[before]=${all[4]}`);
+    expect(before.body.data.map((d: any) => d.id)).toEqual([all[3], all[2]]);
+    expect((await api(s, "GET", "/api/product?page[after]=nope")).status).toBe(400);
+    expect((await api(s, "GET", `/api/product?page[after]=${all[0]}&page[number]=2`)).status).toBe(400);
+  });
+
   test("paging numbers are in meta as well as links; page-number links stay Daptin's", async () => {
     const r = await api(s, "GET", "/api/product?page[size]=5&page[number]=2&sort=name");
     expect(r.body.meta).toEqual({ current_page: 2, from: 5, last_page: 3, per_page: 5, to: 10, total: 12 });
@@ -228,7 +239,7 @@ describe("JSON:API-style parameters (kitsu, Orbit)", () => {
   });
 
   test("a parameter no list understands is a 400 naming it; Daptin's parameters are all understood", async () => {
-    for (const p of ["colour=red", "filter[colour]=red", "page[cursor]=x", "sorting=name", "filters=x"]) {
+    for (const p of ["colour=red", "filter[colour]=red", "page[cursor]=x", "sorting=name", "filters=x", "fields[=x"]) {
       const r = await api(s, "GET", `/api/product?${p}`);
       expect(`${p} ${r.status}`).toBe(`${p} 400`);
       expect(r.body.errors[0].source.parameter).toBe(p.split("=")[0]);

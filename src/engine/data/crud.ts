@@ -217,7 +217,8 @@ export class DataService {
     const offset = q.offset;
     const values: Record<string, unknown> = { ...q.binder.values, ...perm?.values, offset };
     // Filters that read other tables (relation filters through joins) cannot follow their changes: counted each time.
-    const view = scope || q.binder.readsOtherTables
+    // A cursor page (page[after]) is no slice of the view at an offset: no remembered total or bookmarks for it.
+    const view = scope || q.binder.readsOtherTables || q.cursor
       ? undefined
       : this.lists.view(table.name, viewKey(params, perm), () => new Set([...q.binder.columns, ...READ_FILTER_COLUMNS]));
     const keys = view ? keysetOf(table, q.sort, cols) : undefined;
@@ -236,13 +237,14 @@ export class DataService {
       const joinSql = join
         ? sql` JOIN ${sql.identifier(join.table)} j ON j.${sql.identifier(join.otherColumn)} = t.id AND j.${sql.identifier(join.selfColumn)} = ${join.parentId}`
         : sql``;
-      const whereSql = where.length ? sql` WHERE ${sql.join(where, sql` AND `)}` : sql``;
-      const from = sql`FROM ${sql.identifier(table.name)} t${joinSql}${whereSql}`;
+      const fromWhere = (conds: SQL[]) => sql`FROM ${sql.identifier(table.name)} t${joinSql}${conds.length ? sql` WHERE ${sql.join(conds, sql` AND `)}` : sql``}`;
+      const from = fromWhere(where);
       const extraCols = join ? sql`, ${joinAttributes(join.extraColumns)}` : sql``;
       return {
         // The page size is a literal (a validated integer, part of the shape): SQLite runs `LIMIT ?` about half as
         // fast as `LIMIT 10` when the select list has correlated subqueries (measured: 20 vs 10 us per page).
-        rows: sql`SELECT ${selectList(cols)}${extraCols} ${from} ORDER BY ${q.orderBy()} LIMIT ${sql.raw(String(q.size))} OFFSET ${sql.placeholder("offset")}`,
+        // A cursor narrows the rows, not the count (Daptin's total ignores it).
+        rows: sql`SELECT ${selectList(cols)}${extraCols} ${q.cursor ? fromWhere([...where, q.cursor]) : from} ORDER BY ${q.orderBy()} LIMIT ${sql.raw(String(q.size))} OFFSET ${sql.placeholder("offset")}`,
         count: sql`SELECT count(*) AS n ${from}`,
       };
     };

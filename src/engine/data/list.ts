@@ -48,6 +48,9 @@ export interface ListParams {
   /** JSON:API offset paging (`page[offset]`, `page[limit]`): the alternative to `page[number]` / `page[size]`. */
   pageOffset?: string;
   pageLimit?: string;
+  /** Daptin's cursors (`page[after]`, `page[before]` = a reference id): rows with a later (earlier) internal id. */
+  pageAfter?: string;
+  pageBefore?: string;
   /** relation name -> comma-separated reference ids (`?project_id=<uuid>`, `filter[project_id]=<uuid>`). */
   relationFilters?: Record<string, string>;
   /** column -> comma-separated values, any of which matches (`filter[status]=draft,live`). */
@@ -88,6 +91,8 @@ export interface CompiledList {
   size: number;
   /** Rows skipped: `(page - 1) * size`, or `page[offset]`. */
   offset: number;
+  /** `page[after]` / `page[before]`: narrows the rows of the page, not the total (as in Daptin). */
+  cursor?: SQL;
   fields?: string[];
 }
 
@@ -331,6 +336,12 @@ function pageSize(p: ListParams, defaultSize: number): number {
 }
 
 function position(p: ListParams, size: number): { page: number; offset: number } {
+  if (p.pageAfter !== undefined || p.pageBefore !== undefined) {
+    const other = p.pageOffset !== undefined ? "page[offset]" : p.pageNumber !== undefined ? "page[number]" : undefined;
+    const cursor = p.pageAfter !== undefined ? "page[after]" : "page[before]";
+    if (other) throw badRequest("Invalid parameter", `${cursor} and ${other} both say where the page starts: send one`, { parameter: cursor });
+    return { page: 1, offset: 0 };
+  }
   if (p.pageOffset !== undefined) {
     if (p.pageNumber !== undefined) {
       throw badRequest("Invalid parameter", "page[offset] and page[number] both say where the page starts: send one", { parameter: "page[offset]" });
@@ -349,7 +360,7 @@ const compiled = new WeakMap<TableInfo, Map<string, CompiledList>>();
 export function compileListCached(table: TableInfo, p: ListParams, defaultSize = DEFAULT_PAGE_SIZE): CompiledList {
   let byParams = compiled.get(table);
   if (!byParams) compiled.set(table, (byParams = new Map()));
-  const key = JSON.stringify([p.pageSize, p.pageLimit, p.sort, p.query, p.filter, p.fields, p.relationFilters, p.columnFilters, defaultSize]);
+  const key = JSON.stringify([p.pageSize, p.pageLimit, p.pageAfter, p.pageBefore, p.sort, p.query, p.filter, p.fields, p.relationFilters, p.columnFilters, defaultSize]);
   let q = byParams.get(key);
   if (!q) {
     q = compileList(table, { ...p, pageNumber: undefined, pageOffset: undefined }, defaultSize);
@@ -373,6 +384,14 @@ export function compileList(table: TableInfo, p: ListParams, defaultSize = DEFAU
   }
   for (const [name, ids] of Object.entries(p.relationFilters ?? {})) where.push(relationFilter(binder, table, name, ids));
   for (const [name, values] of Object.entries(p.columnFilters ?? {})) where.push(columnFilter(binder, table, name, values));
+  const cursors: SQL[] = [];
+  for (const [value, parameter, op] of [[p.pageAfter, "page[after]", ">"], [p.pageBefore, "page[before]", "<"]] as const) {
+    if (value === undefined) continue;
+    if (!isUuid(value)) throw badRequest("Invalid parameter", `${parameter} must be a reference id (UUID)`, { parameter });
+    binder.shape.push(parameter);
+    cursors.push(sql`t.id ${sql.raw(op)} (SELECT id FROM ${sql.identifier(table.name)} WHERE reference_id = ${binder.bind(uuidToBytes(value))})`);
+  }
+  const cursor = cursors.length ? sql.join(cursors, sql` AND `) : undefined;
 
   let sort = table.defaultSort;
   if (p.sort !== undefined && p.sort !== "") {
@@ -395,5 +414,5 @@ export function compileList(table: TableInfo, p: ListParams, defaultSize = DEFAU
   };
   const fields = p.fields !== undefined ? sparseFields(table, p.fields, "fields") : undefined;
   binder.shape.push(`sort:${sort.map((x) => `${x.desc ? "-" : ""}${x.column}`).join(",")}`, `fields:${fields?.join(",") ?? "*"}`);
-  return { binder, where, orderBy, sort, page, size, offset, fields };
+  return { binder, where, orderBy, sort, page, size, offset, fields, cursor };
 }

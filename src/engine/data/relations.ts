@@ -65,7 +65,7 @@ export class RelationService {
     if (s.kind === "fk_here") {
       const fk = this.ctx.db.get<Record<string, number | null>>(sql`SELECT ${sql.identifier(s.column)} AS fk FROM ${sql.identifier(table.name)} WHERE id = ${parent.id}`)!.fk;
       if (fk === null) return { one: null };
-      const page = this.data.list(who, rel.target, { ...params, pageNumber: undefined, pageOffset: undefined, pageLimit: undefined, pageSize: "1" }, { where: sql`t.id = ${fk}` });
+      const page = this.data.list(who, rel.target, { ...params, pageNumber: undefined, pageOffset: undefined, pageLimit: undefined, pageAfter: undefined, pageBefore: undefined, pageSize: "1" }, { where: sql`t.id = ${fk}` });
       return { one: page.resources[0] ?? null };
     }
     if (s.kind === "fk_there") {

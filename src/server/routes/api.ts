@@ -19,7 +19,7 @@ export interface RouteContext {
 
 /** What a list reads besides relation names, `filter[column]` and `fields[type]` (spec 20 section 2.2). */
 const LIST_PARAMETERS = new Set([
-  "page[number]", "page[size]", "page[offset]", "page[limit]", "sort", "query", "filter", "filter[]", "fields",
+  "page[number]", "page[size]", "page[offset]", "page[limit]", "page[after]", "page[before]", "sort", "query", "filter", "filter[]", "fields",
   "included_relations", "include", "token", "group",
 ]);
 
@@ -63,6 +63,8 @@ function listParams(ctx: RouteContext, table: string): ListParams {
     pageSize: get("page[size]"),
     pageOffset: get("page[offset]"),
     pageLimit: get("page[limit]"),
+    pageAfter: get("page[after]"),
+    pageBefore: get("page[before]"),
     sort: get("sort"),
     query: get("query"),
     filter: get("filter") ?? get("filter[]"),
