@@ -160,6 +160,10 @@ export function tableSchemas(t: TableInfo): Record<string, SchemaObject> {
   };
 }
 
+/** The paging numbers Daptin writes in `links` (and we repeat in `meta`). */
+const PAGE_NUMBERS = ["current_page", "from", "last_page", "per_page", "to", "total"] as const;
+const pageNumbers: Record<string, SchemaObject> = Object.fromEntries(PAGE_NUMBERS.map((k) => [k, { type: "integer" }]));
+
 export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
   ResourceIdentifier: {
     type: "object",
@@ -227,14 +231,9 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
   },
   PageLinks: {
     type: "object",
-    required: ["current_page", "from", "last_page", "per_page", "to", "total"],
+    required: [...PAGE_NUMBERS],
     properties: {
-      current_page: { type: "integer" },
-      from: { type: "integer" },
-      last_page: { type: "integer" },
-      per_page: { type: "integer" },
-      to: { type: "integer" },
-      total: { type: "integer" },
+      ...pageNumbers,
       first_page_url: { type: "string" },
       prev_page_url: { type: "string" },
       next_page_url: { type: "string" },
@@ -244,15 +243,8 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
   PageMeta: {
     type: "object",
     description: "the numbers of `links`, where JSON:API allows numbers",
-    required: ["current_page", "from", "last_page", "per_page", "to", "total"],
-    properties: {
-      current_page: { type: "integer" },
-      from: { type: "integer" },
-      last_page: { type: "integer" },
-      per_page: { type: "integer" },
-      to: { type: "integer" },
-      total: { type: "integer" },
-    },
+    required: [...PAGE_NUMBERS],
+    properties: pageNumbers,
   },
   ErrorDocument: {
     type: "object",
