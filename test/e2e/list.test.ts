@@ -253,6 +253,21 @@ describe("JSON:API-style parameters (kitsu, Orbit)", () => {
     expect(related.status).toBe(400);
   });
 
+  test("query as qs writes it (devour, so daptin-js-client): query[][column]=...&query[][operator]=...", async () => {
+    // daptin-js-client's worldManager.refreshWorld: findAll('world', {page: {number: 1, size: 1}, query: [{...}]}).
+    const world = await api(s, "GET", "/api/world?page[number]=1&page[size]=1&query[][column]=table_name&query[][operator]=is&query[][value]=product");
+    expect(world.status).toBe(200);
+    expect(world.body.data.map((w: any) => w.attributes.table_name)).toEqual(["product"]);
+    const two = await api(s, "GET", "/api/product?sort=name&query[][column]=price&query[][operator]=gt&query[][value]=20&query[][column]=published&query[][operator]=is&query[][value]=true");
+    expect(names(two)).toEqual(["Garden hose"]);
+    const list = await api(s, "GET", "/api/product?sort=name&query[0][column]=name&query[0][operator]=in&query[0][value][]=Rake&query[0][value][]=Whisk");
+    expect(names(list)).toEqual(["Rake", "Whisk"]);
+    const inc = await api(s, "GET", "/api/product?include[]=category_id&page[size]=1");
+    expect(inc.body.included.length).toBe(1);
+    expect((await api(s, "GET", "/api/product?query[][nope]]=x")).status).toBe(400);
+    expect((await api(s, "GET", `/api/product?query=[]&query[][column]=name`)).status).toBe(400);
+  });
+
   test("`is not` without a value is IS NOT NULL (as in Daptin)", async () => {
     for (const value of ["", null, undefined]) {
       const r = await api(s, "GET", `/api/product?page[size]=100&${q([{ column: "released_at", operator: "is not", ...(value === undefined ? {} : { value }) }])}`);

@@ -1,13 +1,14 @@
 // /api/{table}[/{id}]: JSON:API list, read, create, update, delete.
 import type { Engine } from "../../engine/engine.ts";
 import type { Identity } from "../../engine/identity/identity.ts";
-import { type ListParams, sparseFields } from "../../engine/data/list.ts";
+import { sparseFields } from "../../engine/data/list.ts";
 import type { TableInfo } from "../../engine/schema/registry.ts";
 import { badRequest, notFound } from "../../engine/errors.ts";
 import type { Resource } from "../../engine/data/resource.ts";
 import { linkItems } from "../../engine/data/crud.ts";
 import { jsonApi, methodNotAllowed } from "../errors.ts";
 import { pageMembers, resourceObject } from "../jsonapi.ts";
+import { includeParameter, listParams } from "../list-params.ts";
 import { readJson, resourceInput } from "../request.ts";
 
 export interface RouteContext {
@@ -17,67 +18,10 @@ export interface RouteContext {
   url: URL;
 }
 
-/** What a list reads besides relation names, `filter[column]` and `fields[type]` (spec 20 section 2.2). */
-const LIST_PARAMETERS = new Set([
-  "page[number]", "page[size]", "page[offset]", "page[limit]", "page[after]", "page[before]", "sort", "query", "filter", "filter[]", "fields",
-  "included_relations", "include", "token", "group",
-]);
-
-/** `name` from `prefix[name]`, or undefined. */
-function bracketed(key: string, prefix: string): string | undefined {
-  return key.length > prefix.length + 2 && key.startsWith(prefix) && key.charCodeAt(prefix.length) === 91 && key.endsWith("]")
-    ? key.slice(prefix.length + 1, -1)
-    : undefined;
-}
-
-/**
- * The list parameters of the query string. Only the first of a repeated key counts (as in Daptin). A parameter no
- * list understands is a 400 naming it: ignoring it would answer every row to a filter the client believes applied.
- */
-function listParams(ctx: RouteContext, table: string): ListParams {
-  const q = ctx.url.searchParams;
-  const get = (k: string) => q.get(k) ?? undefined;
-  const t = ctx.engine.data.table(table);
-  const relationFilters: Record<string, string> = {};
-  const columnFilters: Record<string, string> = {};
-  const seen = new Set<string>();
-  for (const [k, v] of q) {
-    if (seen.has(k)) continue;
-    seen.add(k);
-    if (LIST_PARAMETERS.has(k) || bracketed(k, "fields") !== undefined) continue;
-    if (t.relations.has(k)) {
-      relationFilters[k] = v;
-      continue;
-    }
-    const name = bracketed(k, "filter");
-    if (name === undefined) {
-      throw badRequest("Unknown parameter", `"${k}" is not a list parameter, nor a relation of ${table} (see /openapi.yaml for the parameters)`, { parameter: k });
-    }
-    // JSON:API style: filter[column]=a,b (any of), filter[relation]=<id>,<id> (as ?relation=).
-    const into = t.relations.has(name) ? relationFilters : columnFilters;
-    if (name in into) throw badRequest("Invalid parameter", `${k} repeats the filter on ${name}`, { parameter: k });
-    into[name] = v;
-  }
-  return {
-    pageNumber: get("page[number]"),
-    pageSize: get("page[size]"),
-    pageOffset: get("page[offset]"),
-    pageLimit: get("page[limit]"),
-    pageAfter: get("page[after]"),
-    pageBefore: get("page[before]"),
-    sort: get("sort"),
-    query: get("query"),
-    filter: get("filter") ?? get("filter[]"),
-    fields: get(`fields[${table}]`) ?? get("fields"),
-    relationFilters,
-    columnFilters,
-  };
-}
-
 /** `included_relations=a,b` (Daptin) or `include=a,b` (JSON:API): related resources, once each. */
 function withIncluded(ctx: RouteContext, table: string, resources: Resource[]): Record<string, unknown> {
   const q = ctx.url.searchParams;
-  const text = [q.get("included_relations"), q.get("include")].filter(Boolean).join(",");
+  const text = includeParameter(q);
   const tokens = text.split(",").map((t) => t.trim()).filter(Boolean);
   if (tokens.length === 0) return {};
   const data = ctx.engine.data;
@@ -94,7 +38,7 @@ function withIncluded(ctx: RouteContext, table: string, resources: Resource[]): 
 export async function collection(ctx: RouteContext, table: string): Promise<Response> {
   switch (ctx.req.method) {
     case "GET": {
-      const result = ctx.engine.data.list(ctx.who, table, listParams(ctx, table));
+      const result = ctx.engine.data.list(ctx.who, table, listParams(ctx.url.searchParams, ctx.engine.data.table(table)));
       const included = withIncluded(ctx, table, result.resources);
       const { links, meta } = pageMembers(ctx.url, result);
       return jsonApi({ links, data: result.resources.map(resourceObject), ...included, meta });
@@ -148,7 +92,7 @@ export async function related(ctx: RouteContext, table: string, id: string, rel:
   if (!info.relations.has(rel)) throw notFound("Unknown relation", `table ${table} has no relation "${rel}"`);
   if (ctx.req.method !== "GET") return methodNotAllowed(["GET"]);
   const target = info.relations.get(rel)!.target;
-  const result = data.relations.related(ctx.who, table, id, rel, listParams(ctx, target));
+  const result = data.relations.related(ctx.who, table, id, rel, listParams(ctx.url.searchParams, data.table(target)));
   if ("one" in result) {
     const included = result.one ? withIncluded(ctx, target, [result.one]) : {};
     return jsonApi({ data: result.one ? resourceObject(result.one) : null, ...included });
