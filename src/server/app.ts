@@ -116,7 +116,8 @@ export function requestHandler(engine: Engine, log?: (msg: string) => void): (re
       res = errorResponse(e, log);
     }
     // Clients that parse only application/json (code generators) get the same body under that type.
-    if (res.headers.get("content-type") === JSONAPI && wantsPlainJson(req.headers.get("accept"))) res.headers.set("Content-Type", "application/json");
+    // (Accept first: most requests do not ask, and reading a Response's headers materialises them.)
+    if (wantsPlainJson(req.headers.get("accept")) && res.headers.get("content-type") === JSONAPI) res.headers.set("Content-Type", "application/json");
     // Tests prove query counts stay flat as data grows; only when asked for (sequential requests).
     if (countStatements) res.headers.set("X-Daptin-Sql-Statements", String(engine.db.statementCount - before));
     return res;
