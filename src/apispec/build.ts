@@ -5,7 +5,7 @@ import type { Engine } from "../engine/engine.ts";
 import type { Identity } from "../engine/identity/identity.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { UniqueIds } from "./names.ts";
-import { actionPath, FIXED_PARAMETERS, FIXED_REQUEST_BODIES, FIXED_RESPONSES, relationPaths, tablePaths } from "./paths.ts";
+import { actionPath, FIXED_PARAMETERS, guestActionsOperation, FIXED_REQUEST_BODIES, FIXED_RESPONSES, relationPaths, tablePaths } from "./paths.ts";
 import { FIXED_SCHEMAS, tableSchemas } from "./schemas.ts";
 
 export interface BuildOptions {
@@ -15,10 +15,11 @@ export interface BuildOptions {
 
 export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions = {}): OpenAPIObject {
   const b = OpenApiBuilder.create({ openapi: "3.0.3", info: { title: "", version: "" }, paths: {} });
-  b.addTitle("Daptin API")
-    .addVersion(pkg.version)
+  // Title and version as in Daptin's document (generated clients and their file names are keyed on them).
+  b.addTitle("Daptin API endpoint")
+    .addVersion("1.0.0")
     .addDescription(
-      "JSON:API over the tables of this instance, plus actions. Sign in with `POST /action/user_account/signin`, then send the token as `Authorization: Bearer <token>` (or the `token` cookie, or `?token=`).",
+      `JSON:API over the tables of this instance, plus actions (daptin ${pkg.version}). Sign in with \`POST /action/user_account/signin\`, then send the token as \`Authorization: Bearer <token>\` (or the \`token\` cookie, or \`?token=\`). Answers are \`application/vnd.api+json\`, or the same body as \`application/json\` when \`Accept\` names only that.`,
     )
     .addLicense({ name: "MIT", url: "https://opensource.org/licenses/MIT" });
   if (opts.serverUrl) b.addServer({ url: opts.serverUrl });
@@ -53,6 +54,7 @@ export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions =
     b.addSchema(schemaName, schema);
     b.addPath(path, item);
   }
+  b.addPath("/actions", { get: guestActionsOperation() });
   const doc = b.getSpec();
   doc.security = [{ bearerAuth: [] }, { cookieAuth: [] }, {}];
   return doc;

@@ -1,10 +1,11 @@
 // Operations: each table's CRUD, its relation routes, and its actions.
 import type { OperationObject, ParameterObject, PathItemObject, ReferenceObject, RequestBodyObject, ResponseObject } from "openapi3-ts/oas30";
 import type { ActionDef } from "../engine/actions/types.ts";
-import { MAX_PAGE_SIZE } from "../engine/data/list.ts";
+import { LIST_LIMITS, MAX_OFFSET, MAX_PAGE_SIZE } from "../engine/data/list.ts";
+import { RELATED_PAGE_SIZE } from "../engine/data/relations.ts";
 import { familyOf } from "../engine/schema/column-types/index.ts";
 import type { RelationInfo, TableInfo } from "../engine/schema/registry.ts";
-import { columnSchema, nullableRef, ref } from "./schemas.ts";
+import { columnSchema, ref } from "./schemas.ts";
 import { pascal, type UniqueIds } from "./names.ts";
 
 const JSONAPI = "application/vnd.api+json";
@@ -12,8 +13,8 @@ const param = (name: string): ReferenceObject => ({ $ref: `#/components/paramete
 const response = (name: string): ReferenceObject => ({ $ref: `#/components/responses/${name}` });
 /** Request bodies: the server reads either media type. */
 const jsonApiContent = (schema: string) => ({ [JSONAPI]: { schema: ref(schema) }, "application/json": { schema: ref(schema) } });
-/** Responses: the server always answers application/vnd.api+json. */
-const jsonApiResponse = (schema: string) => ({ [JSONAPI]: { schema: ref(schema) } });
+/** Responses: application/vnd.api+json, or the same body as application/json when `Accept` asks only for that. */
+const jsonApiResponse = (schema: string) => ({ [JSONAPI]: { schema: ref(schema) }, "application/json": { schema: ref(schema) } });
 
 const ok = (description: string, schema: string): ResponseObject => ({ description, content: jsonApiResponse(schema) });
 
@@ -21,7 +22,25 @@ export const FIXED_PARAMETERS: Record<string, ParameterObject> = {
   Id: { name: "id", in: "path", required: true, description: "the resource's reference id", schema: { type: "string", format: "uuid" } },
   PageNumber: { name: "page[number]", in: "query", description: "1-based page number", schema: { type: "integer", minimum: 1, default: 1 } },
   PageSize: { name: "page[size]", in: "query", description: `rows per page (at most ${MAX_PAGE_SIZE})`, schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: 10 } },
-  Sort: { name: "sort", in: "query", description: "comma-separated columns; a leading - sorts descending (e.g. -created_at,name)", schema: { type: "string" } },
+  RelatedPageSize: {
+    name: "page[size]",
+    in: "query",
+    description: `rows per page (at most ${MAX_PAGE_SIZE}); related rows come ${RELATED_PAGE_SIZE} at a time unless asked otherwise`,
+    schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: RELATED_PAGE_SIZE },
+  },
+  PageOffset: {
+    name: "page[offset]",
+    in: "query",
+    description: "JSON:API offset paging: rows to skip (instead of page[number]; the page links then use page[offset])",
+    schema: { type: "integer", minimum: 0, maximum: MAX_OFFSET, default: 0 },
+  },
+  PageLimit: { name: "page[limit]", in: "query", description: `JSON:API offset paging: rows per page (instead of page[size]; at most ${MAX_PAGE_SIZE})`, schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE } },
+  Sort: {
+    name: "sort",
+    in: "query",
+    description: `comma-separated columns, at most ${LIST_LIMITS.sortKeys}; a leading - sorts descending (e.g. -created_at,name)`,
+    schema: { type: "string" },
+  },
   Query: {
     name: "query",
     in: "query",
@@ -29,7 +48,14 @@ export const FIXED_PARAMETERS: Record<string, ParameterObject> = {
       'JSON array of filters [{"column","operator","value","logical_group"?}]. Operators: is, eq, neq, is not, contains, not contains, begins with, ends with, like, not like, ilike, not ilike, more than, after, gt, gte, less than, before, lt, lte, in, any of, none of, between, is empty, is not empty, is true, is false, fuzzy, fuzzy_any, fuzzy_all. Filters in the same logical_group are ORed, the rest ANDed.',
     schema: { type: "string" },
   },
-  Filter: { name: "filter", in: "query", description: "keyword search over the indexed name, label and email columns (comma-separated terms)", schema: { type: "string" } },
+  Filter: {
+    name: "filter",
+    in: "query",
+    description:
+      `keyword search over the indexed name, label and email columns (comma-separated terms, at most ${LIST_LIMITS.filterTerms}). ` +
+      "JSON:API style: filter[column]=a,b keeps rows whose column is one of the values (null for NULL); filter[relation]=<id>,<id> as the relation parameter. Any other parameter is a 400.",
+    schema: { type: "string" },
+  },
   Fields: { name: "fields", in: "query", description: "comma-separated attributes to return", schema: { type: "string" } },
   IncludedRelations: { name: "included_relations", in: "query", description: "comma-separated relation names (or * for every to-one relation) to load into `included`", schema: { type: "string" } },
   Include: { name: "include", in: "query", description: "JSON:API spelling of included_relations", schema: { type: "string" } },
@@ -45,7 +71,6 @@ export const FIXED_RESPONSES: Record<string, ResponseObject> = {
   ActionFailed: { description: "the action failed; one client.notify item of type error says why", content: { "application/json": { schema: ref("ActionResponses") } } },
   Linkage: { description: "resource identifiers", content: jsonApiResponse("LinkageDocument") },
   Done: { description: "done" },
-  Error: { description: "an error document (400 bad request, 401 bad token, 403 denied, 404 not found, 409 conflict, 422 invalid)", content: jsonApiResponse("ErrorDocument") },
 };
 
 /** Shared request bodies (each relation route would otherwise repeat them: the document stays small). */
@@ -58,7 +83,8 @@ const errors = (...codes: string[]): Record<string, ReferenceObject> => {
   return Object.fromEntries(codes.map((c) => [c, response(names[c]!)]));
 };
 
-const LIST_PARAMS = ["PageNumber", "PageSize", "Sort", "Query", "Filter", "Fields", "IncludedRelations", "Include"].map(param);
+const LIST_PARAMS = ["PageNumber", "PageSize", "PageOffset", "PageLimit", "Sort", "Query", "Filter", "Fields", "IncludedRelations", "Include"].map(param);
+const RELATED_PARAMS = ["PageNumber", "RelatedPageSize", "PageOffset", "PageLimit", "Sort", "Query", "Filter", "Fields", "IncludedRelations", "Include"].map(param);
 
 /** `/api/{t}` and `/api/{t}/{id}`. */
 export function tablePaths(t: TableInfo, ids: UniqueIds): Record<string, PathItemObject> {
@@ -101,7 +127,7 @@ export function tablePaths(t: TableInfo, ids: UniqueIds): Record<string, PathIte
     tags,
     summary: `Delete a ${t.name}`,
     responses: {
-      "200": { description: "deleted", content: { [JSONAPI]: { schema: { type: "object", properties: { meta: { type: "object", nullable: true } } } } } },
+      "200": { description: "deleted", content: jsonApiResponse("DeletedDocument") },
       ...errors("400", "401", "403", "404", "409"),
     },
   };
@@ -122,8 +148,8 @@ export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds): 
         operationId: ids.take(`list${P}${R}`),
         tags,
         summary: `The ${rel.target} rows linked through ${rel.name}`,
-        parameters: LIST_PARAMS,
-        responses: { "200": ok(`a page of ${rel.target}`, `${T}ListDocument`), default: response("Error") },
+        parameters: RELATED_PARAMS,
+        responses: { "200": ok(`a page of ${rel.target}`, `${T}ListDocument`), ...errors("400", "401", "403", "404") },
       }
     : {
         operationId: ids.take(`get${P}${R}`),
@@ -132,22 +158,28 @@ export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds): 
         responses: {
           "200": {
             description: `the linked ${rel.target}, or null`,
-            content: { [JSONAPI]: { schema: { type: "object", properties: { data: nullableRef(`${T}Resource`) } } } },
+            content: jsonApiResponse(`${T}OneDocument`),
           },
-          default: response("Error"),
+          ...errors("400", "401", "403", "404"),
         },
       };
   const body: ReferenceObject = { $ref: "#/components/requestBodies/Linkage" };
-  const done = { "204": response("Done"), default: response("Error") };
+  const done = { "204": response("Done"), ...errors("400", "401", "403", "404", "409", "422") };
   const relationships: PathItemObject = {
     parameters: [param("Id")],
     get: {
       operationId: ids.take(`get${P}${R}Relationship`),
       tags,
       summary: `The linkage of ${rel.name}`,
-      responses: { "200": response("Linkage"), default: response("Error") },
+      responses: { "200": response("Linkage"), ...errors("400", "401", "403", "404") },
     },
-    patch: { operationId: ids.take(`replace${P}${R}Relationship`), tags, summary: rel.toMany ? `Replace the set of ${rel.name}` : `Set or clear (null) ${rel.name}`, requestBody: body, responses: done },
+    patch: {
+      operationId: ids.take(`replace${P}${R}Relationship`),
+      tags,
+      summary: rel.toMany ? `Add links to ${rel.name} (with meta.replace: true, replace the whole set)` : `Set or clear (null) ${rel.name}`,
+      requestBody: body,
+      responses: done,
+    },
   };
   if (rel.toMany) {
     relationships.post = { operationId: ids.take(`add${P}${R}Relationship`), tags, summary: `Add links to ${rel.name}`, requestBody: body, responses: done };
@@ -194,4 +226,20 @@ export function actionPath(t: TableInfo, action: ActionDef, ids: UniqueIds): [st
 
 function familyOfField(columnType: string) {
   return familyOf({ ColumnName: "", ColumnType: columnType, DataType: "" });
+}
+
+/** `GET /actions`: the guest actions (signin, signup) keyed `user:signin`, `user:signup`, as Daptin lists them. */
+export function guestActionsOperation(): OperationObject {
+  return {
+    operationId: "ListGuestActions",
+    summary: "The signin and signup actions, when the caller may run them",
+    security: [],
+    responses: {
+      "200": {
+        description: "action definitions by `user:<name>`",
+        content: { "application/json": { schema: { type: "object", additionalProperties: { type: "object", additionalProperties: true } } } },
+      },
+      "401": { description: "the token is invalid, expired or stale", content: { "application/json": { schema: ref("ActionResponses") } } },
+    },
+  };
 }

@@ -137,6 +137,16 @@ export function tableSchemas(t: TableInfo): Record<string, SchemaObject> {
       required: ["data"],
       properties: { data: ref(`${P}Resource`), included: { type: "array", items: ref("IncludedResource") } },
     },
+    // The answer of a to-one related route; join tables are never the target of one.
+    ...(t.isJoin
+      ? {}
+      : {
+          [`${P}OneDocument`]: {
+            type: "object",
+            required: ["data"],
+            properties: { data: nullableRef(`${P}Resource`), included: { type: "array", items: ref("IncludedResource") } },
+          },
+        }),
     [`${P}ListDocument`]: {
       type: "object",
       required: ["links", "data"],
@@ -144,10 +154,15 @@ export function tableSchemas(t: TableInfo): Record<string, SchemaObject> {
         links: ref("PageLinks"),
         data: { type: "array", items: ref(`${P}Resource`) },
         included: { type: "array", items: ref("IncludedResource") },
+        meta: ref("PageMeta"),
       },
     },
   };
 }
+
+/** The paging numbers Daptin writes in `links` (and we repeat in `meta`). */
+const PAGE_NUMBERS = ["current_page", "from", "last_page", "per_page", "to", "total"] as const;
+const pageNumbers: Record<string, SchemaObject> = Object.fromEntries(PAGE_NUMBERS.map((k) => [k, { type: "integer" }]));
 
 export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
   ResourceIdentifier: {
@@ -193,8 +208,17 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
   LinkageRequest: {
     type: "object",
     required: ["data"],
-    properties: { data: { oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }, NULL] } },
+    properties: {
+      data: { oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }, NULL] },
+      meta: {
+        type: "object",
+        properties: {
+          replace: { type: "boolean", description: "PATCH of a to-many relation: replace the whole set with data (without it, PATCH adds, as in Daptin)" },
+        },
+      },
+    },
   },
+  DeletedDocument: { type: "object", required: ["meta"], properties: { meta: { type: "object" } } },
   IncludedResource: {
     type: "object",
     required: ["type", "id", "attributes"],
@@ -207,19 +231,20 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
   },
   PageLinks: {
     type: "object",
-    required: ["current_page", "from", "last_page", "per_page", "to", "total"],
+    required: [...PAGE_NUMBERS],
     properties: {
-      current_page: { type: "integer" },
-      from: { type: "integer" },
-      last_page: { type: "integer" },
-      per_page: { type: "integer" },
-      to: { type: "integer" },
-      total: { type: "integer" },
+      ...pageNumbers,
       first_page_url: { type: "string" },
       prev_page_url: { type: "string" },
       next_page_url: { type: "string" },
       last_page_url: { type: "string" },
     },
+  },
+  PageMeta: {
+    type: "object",
+    description: "the numbers of `links`, where JSON:API allows numbers",
+    required: [...PAGE_NUMBERS],
+    properties: pageNumbers,
   },
   ErrorDocument: {
     type: "object",

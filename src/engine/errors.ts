@@ -10,6 +10,7 @@ export type ErrorKind =
   | "conflict" // version mismatch, unique violation, id mismatch, dependants
   | "validation" // well-formed input that breaks a rule of the schema
   | "rate_limited" // too many attempts
+  | "too_large" // a request body over the limit
   | "schema" // a schema file or a schema change that cannot be applied
   | "internal";
 

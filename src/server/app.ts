@@ -2,15 +2,16 @@
 import type { Server } from "bun";
 import type { Engine } from "../engine/engine.ts";
 import { TRUSTED_PROXIES_KEY } from "../engine/config-store.ts";
-import { DaptinError } from "../engine/errors.ts";
+import { badRequest, DaptinError } from "../engine/errors.ts";
 import { GUEST, type Identity } from "../engine/identity/identity.ts";
 import { tokenOf } from "./auth.ts";
 import { clientAddress } from "./client-address.ts";
 import { type Quota, RATE_CONFIG_KEY, RateLimiter } from "./rate-limit.ts";
 import { actionError, runAction } from "./routes/actions.ts";
 import { collection, item, related, relationship, type RouteContext } from "./routes/api.ts";
-import { discovery } from "./routes/discovery.ts";
-import { errorResponse, routeNotFound } from "./errors.ts";
+import { discoveryRoute } from "./routes/discovery.ts";
+import { errorResponse, JSONAPI, methodNotAllowed, routeNotFound } from "./errors.ts";
+import { MAX_BODY, requestUrl } from "./request.ts";
 
 export interface ServerOptions {
   port: number;
@@ -25,12 +26,36 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** The path's segments, percent-decoded once for every route; bad encoding is the client's mistake. */
+function segments(path: string): string[] {
+  const parts = path.split("/");
+  parts.shift();
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.includes("%")) {
+      try {
+        parts[i] = decodeURIComponent(p);
+      } catch {
+        throw badRequest("Invalid path", `the path segment "${p}" is not valid percent-encoded UTF-8`);
+      }
+    }
+  }
+  return parts;
+}
+
+const PING_METHODS = ["GET", "HEAD"];
+/** Daptin runs an action on any of these; OPTIONS answers the list. */
+const ACTION_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
 async function route(engine: Engine, req: Request, client: string | undefined): Promise<Response> {
-  const url = new URL(req.url);
+  const url = requestUrl(req);
   let path = url.pathname;
   if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
-  const parts = path.split("/").slice(1).map(decodeURIComponent);
-  if (path === "/ping") return new Response("pong", { headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  if (path === "/ping") {
+    if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(PING_METHODS);
+    return new Response("pong", { headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  }
+  const parts = segments(path);
   // Another process (the CLI) may have changed the database since the last request.
   engine.syncWithDatabase();
   const relationshipPath = parts.length === 5 && parts[3] === "relationships";
@@ -43,6 +68,8 @@ async function route(engine: Engine, req: Request, client: string | undefined): 
     return id === undefined ? collection(ctx, t) : item(ctx, t, id);
   }
   if (parts[0] === "action" && parts.length === 3) {
+    if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: { Allow: ["OPTIONS", ...ACTION_METHODS].join(",") } });
+    if (!ACTION_METHODS.includes(req.method)) return methodNotAllowed(["OPTIONS", ...ACTION_METHODS]);
     let who: Identity;
     try {
       who = await engine.identifyForAction(tokenOf(req, url), parts[1]!, parts[2]!);
@@ -52,8 +79,25 @@ async function route(engine: Engine, req: Request, client: string | undefined): 
     }
     return runAction(engine, who, req, url, parts[1]!, parts[2]!, client);
   }
-  const found = discovery(engine, await engine.identify(tokenOf(req, url)), url, path);
-  return found ?? routeNotFound(url.pathname);
+  const found = discoveryRoute(path, parts);
+  if (!found) return routeNotFound(url.pathname);
+  if (!found.methods.includes(req.method)) return methodNotAllowed(found.methods);
+  return found.answer(engine, await engine.identify(tokenOf(req, url)), url, req, parts);
+}
+
+/**
+ * Whether `Accept` names application/json and not the JSON:API media type. JSON:API's type stays the answer
+ * otherwise (no Accept, `*\/*`, or both named).
+ */
+export function wantsPlainJson(accept: string | null): boolean {
+  if (accept === null || !accept.includes("application/json")) return false;
+  let json = false;
+  for (const range of accept.split(",")) {
+    const type = range.split(";", 1)[0]!.trim().toLowerCase();
+    if (type === JSONAPI) return false;
+    if (type === "application/json") json = true;
+  }
+  return json;
 }
 
 /**
@@ -74,6 +118,9 @@ export function requestHandler(engine: Engine, log?: (msg: string) => void): (re
       res = errorResponse(e, log);
     }
     quota?.stamp(res.headers);
+    // Clients that parse only application/json (code generators) get the same body under that type.
+    // (Accept first: most requests do not ask, and reading a Response's headers materialises them.)
+    if (wantsPlainJson(req.headers.get("accept")) && res.headers.get("content-type") === JSONAPI) res.headers.set("Content-Type", "application/json");
     // Tests prove query counts stay flat as data grows; only when asked for (sequential requests).
     if (countStatements) res.headers.set("X-Daptin-Sql-Statements", String(engine.db.statementCount - before));
     return res;
@@ -89,6 +136,8 @@ export function startServer(engine: Engine, opts: ServerOptions): RunningServer 
     reusePort: false,
     development: false,
     fetch: (req, server) => handle(req, clientAddress(req, server.requestIP(req)?.address, engine.setting(TRUSTED_PROXIES_KEY))),
+    // Routes read bodies through request.ts, which refuses past MAX_BODY with a JSON error; Bun's cap is the backstop.
+    maxRequestBodySize: 2 * MAX_BODY,
     error(e) {
       return errorResponse(e, opts.log);
     },

@@ -10,6 +10,7 @@ export const STATUS: Record<ErrorKind, number> = {
   conflict: 409,
   validation: 422,
   rate_limited: 429,
+  too_large: 413,
   schema: 422,
   internal: 500,
 };

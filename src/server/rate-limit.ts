@@ -2,6 +2,8 @@
 // and exact path within the current second, over the limit answered 429 with `Retry-After: 1`. Only the paths the
 // setting lists are limited (Daptin limits every path to 500/s by default; here that is left to a proxy, and the
 // authentication actions have their own throttle in the engine).
+import { requestUrl } from "./request.ts";
+
 export const RATE_CONFIG_KEY = "limit.rate";
 
 const MAX_RATE = 1_000_000;
@@ -50,7 +52,7 @@ export class RateLimiter {
       this.limits = rateLimits(setting);
     }
     if (this.limits.size === 0) return undefined;
-    const path = new URL(req.url).pathname;
+    const path = requestUrl(req).pathname;
     const limit = this.limits.get(path);
     if (limit === undefined) return undefined;
     const second = Math.floor(Date.now() / 1000);

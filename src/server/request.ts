@@ -1,13 +1,66 @@
 // Reading requests: JSON bodies and the JSON:API resource envelope, with 400s that say what is wrong.
-import { badRequest, conflict } from "../engine/errors.ts";
+import { badRequest, conflict, DaptinError } from "../engine/errors.ts";
 import type { WriteInput } from "../engine/data/crud.ts";
 import type { JsonValue } from "../engine/schema/column-types/index.ts";
 
-const MAX_BODY = 32 * 1024 * 1024;
+/** The largest request body any route reads. Bun.serve's own limit sits above it (see app.ts) as a backstop. */
+export const MAX_BODY = 32 * 1024 * 1024;
+
+const tooLarge = () => new DaptinError("too_large", "Body too large", { detail: `the request body exceeds ${MAX_BODY} bytes` });
+
+/**
+ * The request body, for every route that reads one: a declared length over the limit is refused before anything
+ * is read; a body without a declared length (chunked) is read until it passes the limit, then refused.
+ */
+/** Requests without a Host header (HTTP/1.0) carry only the path; they are answered as if sent to this host. */
+const NO_HOST_BASE = "http://localhost";
+
+export function requestUrl(req: Request): URL {
+  return req.url.charCodeAt(0) === 47 /* "/" */ ? new URL(req.url, NO_HOST_BASE) : new URL(req.url);
+}
+
+export async function readBody(req: Request): Promise<Uint8Array> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > MAX_BODY) throw tooLarge();
+  // With a declared length the transport delivers exactly that many bytes: read it at once.
+  if (declared !== null || !req.body) return new Uint8Array(await req.arrayBuffer().catch(unreadable));
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read().catch(unreadable);
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY) {
+      reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+function unreadable(e: unknown): never {
+  // Bun's own cap (maxRequestBodySize) ends the stream with an error.
+  if (e instanceof Error && /maxRequestBodySize/.test(e.message)) throw tooLarge();
+  throw badRequest("Invalid body", "the request body could not be read");
+}
+
+const utf8 = new TextDecoder();
+
+export async function readText(req: Request): Promise<string> {
+  return utf8.decode(await readBody(req));
+}
 
 export async function readJson(req: Request): Promise<unknown> {
-  const text = await req.text();
-  if (text.length > MAX_BODY) throw badRequest("Body too large", `the request body exceeds ${MAX_BODY} bytes`);
+  const text = await readText(req);
   if (text.trim() === "") throw badRequest("Invalid body", "the request body is empty; expected a JSON document");
   try {
     return JSON.parse(text);

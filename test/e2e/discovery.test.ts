@@ -34,6 +34,10 @@ describe("the OpenAPI document", () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.servers).toEqual([{ url: s.url }]);
     expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
+    // As in Daptin's document: generated clients are named after these.
+    expect(doc.info.title).toBe("Daptin API endpoint");
+    expect(doc.info.version).toBe("1.0.0");
+    expect(doc.paths["/actions"].get.operationId).toBe("ListGuestActions");
   });
 
   test("readable, unique operation ids for every table operation and action", async () => {
@@ -142,6 +146,44 @@ describe("reference page, /jsmodel, /meta", () => {
     expect(types.measurement.BlueprintType).toBe("number");
     expect((await fetchText("/meta")).text).toBe("");
   });
+
+  test("/meta?query=column_types is JSON with an ETag, and 304 when the client has it", async () => {
+    const r = await fetch(s.url + "/meta?query=column_types");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    const etag = r.headers.get("etag")!;
+    expect(etag).toMatch(/^W\/"[0-9a-f]{64}"$/);
+    expect(etag).toBe(`W/"${new Bun.CryptoHasher("sha256").update(await r.text()).digest("hex")}"`);
+    const again = await fetch(s.url + "/meta?query=column_types", { headers: { "If-None-Match": etag } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    expect(again.headers.get("etag")).toBe(etag);
+    expect((await fetch(s.url + "/meta?query=column_types", { headers: { "If-None-Match": 'W/"other"' } })).status).toBe(200);
+  });
+
+  test("discovery routes answer GET and HEAD (OPTIONS where Daptin does); other methods are 405 with Allow", async () => {
+    for (const path of ["/openapi.json", "/openapi.yaml", "/ping", "/meta", "/actions", "/docs", "/jsmodel/product"]) {
+      expect(`${path} GET ${(await fetch(s.url + path)).status}`).toBe(`${path} GET 200`);
+      const head = await fetch(s.url + path, { method: "HEAD" });
+      expect(`${path} HEAD ${head.status}`).toBe(`${path} HEAD 200`);
+      for (const method of ["PUT", "POST", "DELETE", "PATCH", "TRACE", "PROPFIND"]) {
+        const r = await api(s, method, path);
+        expect(`${path} ${method} ${r.status}`).toBe(`${path} ${method} 405`);
+        expect(r.headers.get("allow")).toContain("GET");
+        if (method !== "TRACE") expect(r.body.errors[0].status).toBe("405"); // fetch drops the body of a TRACE answer
+      }
+    }
+    expect((await fetch(s.url + "/ping", { method: "OPTIONS" })).status).toBe(405);
+    const options = await fetch(s.url + "/openapi.json", { method: "OPTIONS" });
+    expect(options.status).toBe(200);
+    expect(JSON.parse(await options.text()).openapi).toMatch(/^3\./);
+  });
+
+  test("/jsmodel with a badly encoded table name is a 400", async () => {
+    const r = await api(s, "GET", "/jsmodel/%E0%A4%A");
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0].title).toBe("Invalid path");
+  });
 });
 
 describe("per-caller documents after lock-down", () => {
@@ -165,7 +207,8 @@ describe("per-caller documents after lock-down", () => {
 
   test("a guest sees only what a guest may use: signin, no tables, no schema", async () => {
     const { doc } = await docAs();
-    expect(Object.keys(doc.paths)).toEqual(["/action/user_account/signin"]);
+    // /actions (Daptin's guest action list) is there for everyone.
+    expect(Object.keys(doc.paths)).toEqual(["/action/user_account/signin", "/actions"]);
     expect(JSON.stringify(doc)).not.toContain("/api/world");
     expect(doc.components.schemas.ProductAttributes).toBeUndefined();
     expect((await docAs(undefined, "?full=1")).status).toBe(403);

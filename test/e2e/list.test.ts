@@ -155,11 +155,143 @@ describe("filter, fields and relation filters", () => {
     }
     const bad = await api(s, "GET", "/api/product?fields=name,nope");
     expect(bad.status).toBe(400);
+    // fields[type] of an included type narrows the included resources.
+    const inc = await api(s, "GET", "/api/product?include=category_id&fields[category]=name&page[size]=1");
+    expect(Object.keys(inc.body.included[0].attributes).sort()).toEqual(["__type", "name", "permission", "reference_id", "user_account_id"]);
+    const wrong = await api(s, "GET", "/api/product?include=category_id&fields[category]=nope");
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors[0].source.parameter).toBe("fields[category]");
   });
   test("?category_id=<uuid> lists the products of a category; the reverse works from category", async () => {
     const r = await api(s, "GET", `/api/product?category_id=${cats.Garden}&page[size]=100`);
     expect(r.body.links.total).toBe(6);
     const bad = await api(s, "GET", `/api/product?category_id=zzz`);
     expect(bad.status).toBe(400);
+  });
+});
+
+describe("JSON:API-style parameters (kitsu, Orbit)", () => {
+  test("filter[column]=a,b keeps rows whose column is one of the values", async () => {
+    const r = await api(s, "GET", "/api/product?filter[name]=Rake,Whisk,Nope&sort=name");
+    expect(r.status).toBe(200);
+    expect(names(r)).toEqual(["Rake", "Whisk"]);
+    expect(r.body.links.total).toBe(2);
+    expect((await api(s, "GET", "/api/product?filter[published]=false&page[size]=100")).body.links.total).toBe(4);
+    expect((await api(s, "GET", "/api/product?filter[released_at]=null&page[size]=100")).body.links.total).toBe(8);
+    // Several filters AND; encoded brackets are the same parameter.
+    const both = await api(s, "GET", "/api/product?filter%5Bpublished%5D=true&filter[name]=Rake,Zester");
+    expect(names(both)).toEqual(["Rake"]);
+    const bad = await api(s, "GET", "/api/product?filter[published]=maybe");
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].source.parameter).toBe("filter[published]");
+  });
+
+  test("filter[relation]=<id>,<id> filters like ?relation=", async () => {
+    const r = await api(s, "GET", `/api/product?filter[category_id]=${cats.Garden}&page[size]=100`);
+    expect(r.body.links.total).toBe(6);
+    const any = await api(s, "GET", `/api/product?filter[category_id]=${cats.Garden},${cats.Kitchen}&page[size]=100`);
+    expect(any.body.links.total).toBe(12);
+    const reverse = await api(s, "GET", `/api/category?filter[product_id]=${r.body.data[0].id}`);
+    expect(reverse.body.data.map((c: any) => c.id)).toEqual([cats.Garden]);
+    expect((await api(s, "GET", `/api/product?filter[category_id]=zzz`)).status).toBe(400);
+  });
+
+  test("page[offset] and page[limit] page the list, with exact totals and offset links", async () => {
+    const all = names(await api(s, "GET", "/api/product?page[size]=100&sort=name"));
+    const r = await api(s, "GET", "/api/product?sort=name&page[offset]=3&page[limit]=4");
+    expect(r.status).toBe(200);
+    expect(names(r)).toEqual(all.slice(3, 7));
+    expect(r.body.links).toMatchObject({ from: 3, to: 7, per_page: 4, total: 12, current_page: 1, last_page: 3 });
+    expect(r.body.meta).toEqual({ current_page: 1, from: 3, last_page: 3, per_page: 4, to: 7, total: 12 });
+    expect(r.body.links.next_page_url).toBe("/api/product?page[limit]=4&page[offset]=7&sort=name");
+    expect(r.body.links.prev_page_url).toBe("/api/product?page[limit]=4&page[offset]=0&sort=name");
+    expect(r.body.links.first_page_url).toBe("/api/product?page[limit]=4&page[offset]=0&sort=name");
+    expect(r.body.links.last_page_url).toBe("/api/product?page[limit]=4&page[offset]=8&sort=name");
+    // Following next to the end gives every row once.
+    const seen: string[] = [];
+    let url: string | undefined = "/api/product?sort=name&page[limit]=5";
+    while (url) {
+      const page: { body: any } = await api(s, "GET", url);
+      seen.push(...names(page));
+      url = page.body.links.next_page_url;
+    }
+    expect(seen).toEqual(all);
+    expect(names(await api(s, "GET", "/api/product?sort=name&page[offset]=10"))).toEqual(all.slice(10));
+    expect((await api(s, "GET", "/api/product?page[offset]=100")).body.data).toEqual([]);
+    expect((await api(s, "GET", "/api/product?page[limit]=2&page[size]=2")).status).toBe(400);
+  });
+
+  test("Daptin's cursors: page[after] / page[before] a row (internal order), the total unchanged", async () => {
+    const all = (await api(s, "GET", "/api/product?page[size]=100&sort=id")).body.data.map((d: any) => d.id);
+    const after = await api(s, "GET", `/api/product?sort=id&page[size]=3&page[after]=${all[4]}`);
+    expect(after.body.data.map((d: any) => d.id)).toEqual(all.slice(5, 8));
+    expect(after.body.links.total).toBe(12);
+    const before = await api(s, "GET", `/api/product?sort=-id&page[size]=2&page[before]=${all[4]}`);
+    expect(before.body.data.map((d: any) => d.id)).toEqual([all[3], all[2]]);
+    expect((await api(s, "GET", "/api/product?page[after]=nope")).status).toBe(400);
+    expect((await api(s, "GET", `/api/product?page[after]=${all[0]}&page[number]=2`)).status).toBe(400);
+  });
+
+  test("paging numbers are in meta as well as links; page-number links stay Daptin's", async () => {
+    const r = await api(s, "GET", "/api/product?page[size]=5&page[number]=2&sort=name");
+    expect(r.body.meta).toEqual({ current_page: 2, from: 5, last_page: 3, per_page: 5, to: 10, total: 12 });
+    expect(r.body.links.next_page_url).toBe("/api/product?page[number]=3&page[size]=5&sort=name");
+  });
+
+  test("a parameter no list understands is a 400 naming it; Daptin's parameters are all understood", async () => {
+    for (const p of ["colour=red", "filter[colour]=red", "page[cursor]=x", "sorting=name", "filters=x", "fields[=x"]) {
+      const r = await api(s, "GET", `/api/product?${p}`);
+      expect(`${p} ${r.status}`).toBe(`${p} 400`);
+      expect(r.body.errors[0].source.parameter).toBe(p.split("=")[0]);
+    }
+    for (const p of ["group=x", "token=", "filter[]=knife", "included_relations=category_id", "include=category_id", "fields[category]=name", `category_id=${cats.Garden}`, "usergroup_id="]) {
+      const r = await api(s, "GET", `/api/product?${p}`);
+      expect(`${p} ${r.status}`).toBe(`${p} 200`);
+    }
+    // Related listings read the same parameters.
+    const related = await api(s, "GET", `/api/category/${cats.Garden}/product_id?colour=red`);
+    expect(related.status).toBe(400);
+  });
+
+  test("query as qs writes it (devour, so daptin-js-client): query[][column]=...&query[][operator]=...", async () => {
+    // daptin-js-client's worldManager.refreshWorld: findAll('world', {page: {number: 1, size: 1}, query: [{...}]}).
+    const world = await api(s, "GET", "/api/world?page[number]=1&page[size]=1&query[][column]=table_name&query[][operator]=is&query[][value]=product");
+    expect(world.status).toBe(200);
+    expect(world.body.data.map((w: any) => w.attributes.table_name)).toEqual(["product"]);
+    const two = await api(s, "GET", "/api/product?sort=name&query[][column]=price&query[][operator]=gt&query[][value]=20&query[][column]=published&query[][operator]=is&query[][value]=true");
+    expect(names(two)).toEqual(["Garden hose"]);
+    const list = await api(s, "GET", "/api/product?sort=name&query[0][column]=name&query[0][operator]=in&query[0][value][]=Rake&query[0][value][]=Whisk");
+    expect(names(list)).toEqual(["Rake", "Whisk"]);
+    const inc = await api(s, "GET", "/api/product?include[]=category_id&page[size]=1");
+    expect(inc.body.included.length).toBe(1);
+    expect((await api(s, "GET", "/api/product?query[][nope]]=x")).status).toBe(400);
+    expect((await api(s, "GET", `/api/product?query=[]&query[][column]=name`)).status).toBe(400);
+  });
+
+  test("`is not` without a value is IS NOT NULL (as in Daptin)", async () => {
+    for (const value of ["", null, undefined]) {
+      const r = await api(s, "GET", `/api/product?page[size]=100&${q([{ column: "released_at", operator: "is not", ...(value === undefined ? {} : { value }) }])}`);
+      expect(r.status).toBe(200);
+      expect(r.body.links.total).toBe(4);
+    }
+  });
+
+  test("limits on filter terms, fuzzy words and sort keys are 400s that name the limit", async () => {
+    const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`);
+    const f = await api(s, "GET", `/api/product?filter=${words(21).join(",")}`);
+    expect(f.status).toBe(400);
+    expect(f.body.errors[0].detail).toContain("at most 20");
+    expect((await api(s, "GET", `/api/product?filter=${words(20).join(",")}`)).status).toBe(200);
+    const fz = await api(s, "GET", `/api/product?${q([{ column: "name", operator: "fuzzy_any", value: words(21).join(" ") }])}`);
+    expect(fz.status).toBe(400);
+    expect(fz.body.errors[0].detail).toContain("at most 20");
+    const sorted = await api(s, "GET", `/api/product?sort=${Array(11).fill("name").join(",")}`);
+    expect(sorted.status).toBe(400);
+    expect(sorted.body.errors[0].detail).toContain("at most 10");
+    expect((await api(s, "GET", `/api/product?sort=${Array(10).fill("name").join(",")}`)).status).toBe(200);
+    const space = await api(s, "GET", "/api/product?sort=+name");
+    expect(space.status).toBe(400);
+    expect(space.body.errors[0].detail).toContain("%2B");
+    expect((await api(s, "GET", "/api/product?sort=%2Bname")).status).toBe(200);
   });
 });

@@ -1,5 +1,6 @@
 // Client mistakes: every one is a 4xx JSON:API error document, never a 500, and nothing is written.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect } from "node:net";
 import { api, startServer, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
@@ -69,6 +70,28 @@ const cases: Case[] = [
   // Values a column family cannot take: lists and objects for scalars (with a `toString` key, which String() trips
   // on), nesting beyond any reader, declared lengths, files that are not a list of files, an empty password.
   ...valueCases(),
+  ["list with an unknown parameter", "GET", () => "/api/product?colour=red", undefined, 400],
+  ["list with filter[] on an unknown column", "GET", () => "/api/product?filter[colour]=red", undefined, 400],
+  ["list with page[offset] and page[number]", "GET", () => "/api/product?page[offset]=5&page[number]=2", undefined, 400],
+  ["list with page[limit] over 1000", "GET", () => "/api/product?page[limit]=5000", undefined, 400],
+  ["list with a negative page[offset]", "GET", () => "/api/product?page[offset]=-1", undefined, 400],
+  ["filter with 1,000 words", "GET", () => `/api/product?filter=${Array.from({ length: 1000 }, (_, i) => `w${i}`).join(",")}`, undefined, 400],
+  ["fuzzy_any with 2,000 words", "GET", () => `/api/product?query=${encodeURIComponent(JSON.stringify([{ column: "name,sku", operator: "fuzzy_any", value: Array.from({ length: 2000 }, (_, i) => `w${i}`).join(" ") }]))}`, undefined, 400],
+  ["sort with 2,000 keys", "GET", () => `/api/product?sort=${Array(2000).fill("name").join(",")}`, undefined, 400],
+  ["sort key with a leading space", "GET", () => "/api/product?sort=%20name", undefined, 400],
+  ["sort with + unencoded (a space)", "GET", () => "/api/product?sort=+name", undefined, 400],
+  ["in with 1,500 values", "GET", () => `/api/product?query=${encodeURIComponent(JSON.stringify([{ column: "name", operator: "in", value: Array.from({ length: 1500 }, (_, i) => i) }]))}`, undefined, 400],
+  ["query with 150 conditions", "GET", () => `/api/product?query=${encodeURIComponent(JSON.stringify(Array.from({ length: 150 }, (_, i) => ({ column: "name", operator: "gt", value: i }))))}`, undefined, 400],
+  ["contains with a 5,000-character value", "GET", () => `/api/product?query=${encodeURIComponent(JSON.stringify([{ column: "name", operator: "contains", value: "x".repeat(5000) }]))}`, undefined, 400],
+  ["boolean compared with text", "GET", () => `/api/product?query=${encodeURIComponent(JSON.stringify([{ column: "published", operator: "is", value: "maybe" }]))}`, undefined, 400],
+  ["bad percent-encoding in a table name", "GET", () => "/api/item/%E9", undefined, 400],
+  ["bad percent-encoding (not hex)", "GET", () => "/api/product/%ZZ", undefined, 400],
+  ["bad percent-encoding in an action path", "POST", () => "/action/%E0%A4%A/x", {}, 400],
+  ["bad percent-encoding in a /jsmodel path", "GET", () => "/jsmodel/%E0%A4%A", undefined, 400],
+  ["PUT on /ping", "PUT", () => "/ping", undefined, 405],
+  ["PUT on /openapi.json", "PUT", () => "/openapi.json", undefined, 405],
+  ["TRACE on /api/{table}", "PROPFIND", () => "/api/product", undefined, 405],
+  ["OPTIONS-less verb on an action", "PROPFIND", () => "/action/user_account/signin", undefined, 405],
 ];
 
 function valueCases(): Case[] {
@@ -119,13 +142,15 @@ function valueCases(): Case[] {
 }
 
 test(`${cases.length} kinds of malformed request get a 4xx JSON:API error and write nothing`, async () => {
-  expect(cases.length).toBeGreaterThanOrEqual(30);
+  expect(cases.length).toBeGreaterThanOrEqual(60);
   const before = await snapshot();
   for (const [name, method, path, body, status] of cases) {
     const r = await api(s, method, path(), body);
     expect(`${name}: ${r.status}`).toBe(`${name}: ${status}`);
     expect(r.text).not.toContain("    at "); // no stack traces
-    if (path().startsWith("/action/")) {
+    // Requests the router refuses (bad encoding, wrong method) get JSON:API errors whatever the path.
+    const routed = status === 405 || name.startsWith("bad percent-encoding");
+    if (path().startsWith("/action/") && !routed) {
       // Actions answer Daptin's response list: one client.notify error.
       expect(r.body[0].Attributes.type).toBe("error");
       continue;
@@ -190,4 +215,59 @@ test("the engine's own writes check declared lengths too: an OTP enrolment's mob
   expect(long.body[0].Attributes.message).toBe("mobile_number is too long: at most 20 characters (varchar(20)), got 300");
   expect((await api(s, "GET", "/api/user_otp_account", undefined, auth)).body.links.total).toBe(0);
   expect((await enrol("+15550001")).status).toBe(200);
+});
+
+/** Sends raw bytes (what fetch cannot: HTTP/1.0 without Host, CONNECT) and returns the status line's code. */
+async function rawStatus(request: string): Promise<{ status: number; text: string }> {
+  const text = await new Promise<string>((done, fail) => {
+    let out = "";
+    const sock = connect(s.port, "127.0.0.1", () => sock.end(request));
+    sock.on("data", (d) => (out += d.toString("latin1")));
+    sock.on("end", () => done(out));
+    sock.on("error", fail);
+    setTimeout(() => (sock.destroy(), done(out)), 3000);
+  });
+  return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0), text };
+}
+
+describe("transport", () => {
+  test("a request without a Host header (HTTP/1.0) is answered", async () => {
+    expect((await rawStatus("GET /ping HTTP/1.0\r\n\r\n")).status).toBe(200);
+    const list = await rawStatus("GET /api/product HTTP/1.0\r\n\r\n");
+    expect(list.status).toBe(200);
+    expect(list.text).toContain('"data":[');
+    expect((await rawStatus("GET /openapi.json HTTP/1.0\r\n\r\n")).status).toBe(200);
+  });
+
+  test("CONNECT and TRACE on /ping and /openapi.json are 405", async () => {
+    for (const method of ["CONNECT", "TRACE"]) {
+      for (const path of ["/ping", "/openapi.json"]) {
+        const r = await rawStatus(`${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        expect(`${method} ${path} ${r.status}`).toBe(`${method} ${path} 405`);
+        expect(r.text).toMatch(/\r\nAllow: GET,HEAD/i);
+      }
+    }
+  });
+
+  const big = () => JSON.stringify({ data: { type: "product", attributes: { name: "big", details: "x".repeat(33 * 1024 * 1024) } } });
+
+  test("one body limit (32 MiB) for every route: 413, whether the length is declared or not", async () => {
+    const before = await snapshot();
+    const body = big();
+    for (const path of ["/api/product", "/action/user_account/signup", `/api/product/${productId}/relationships/category_id`]) {
+      const declared = await api(s, "POST", path, body);
+      expect(`${path} ${declared.status}`).toBe(`${path} 413`);
+      // Without Content-Length (chunked): read up to the limit, then refused.
+      const stream = new Blob([body]).stream();
+      const chunked = await fetch(s.url + path, { method: "POST", body: stream, headers: { "Content-Type": "application/json" } });
+      expect(`${path} chunked ${chunked.status}`).toBe(`${path} chunked 413`);
+      await chunked.text();
+    }
+    const action = await api(s, "POST", "/action/user_account/signup", body);
+    expect(action.body[0].Attributes.type).toBe("error"); // actions answer in their own shape
+    expect(await snapshot()).toBe(before);
+    // Just under the limit is read (and answered on its merits).
+    const under = await api(s, "POST", "/action/user_account/signin", JSON.stringify({ email: "a@b.c", password: "x".repeat(31 * 1024 * 1024) }));
+    expect(under.status).not.toBe(413);
+  }, 60000);
 });

@@ -253,6 +253,9 @@ describe("validators", () => {
     const errors = [...grouped].map(([k, at]) => `${k} (${at.length}x, e.g. ${at.slice(0, 3).join(", ")})`);
     expect(errors).toEqual([]);
     expect(report.totals.errors).toBe(0);
+    // Every operation documents its 4xx answers (relationship routes once had only `default`: 1,375 warnings).
+    const warned = report.problems.filter((x) => x.ruleId === "operation-4xx-response" || x.ruleId === "no-unused-components");
+    expect(warned.map((x) => `${x.ruleId} ${x.location?.[0]?.pointer}`).slice(0, 5)).toEqual([]);
     expect(r.code).toBe(0);
   }, 30000);
 });
@@ -325,6 +328,49 @@ describe("names", () => {
     expect(bearer![1].bearerFormat).toBe("JWT");
     const used = (doc.security ?? []).some((req: Record<string, unknown>) => bearer![0] in req);
     expect(used).toBe(true);
+  });
+});
+
+describe("media types, errors and paging as documented", () => {
+  test("every /api answer lists both media types; relationship operations list their 4xx answers", () => {
+    const missing: string[] = [];
+    for (const o of operations(doc).filter((x) => x.path.startsWith("/api/"))) {
+      for (const [status, r] of Object.entries<any>(o.op.responses)) {
+        const content = deref(doc, r).content;
+        if (content && !(content["application/vnd.api+json"] && content["application/json"])) missing.push(`${o.op.operationId} ${status}`);
+      }
+      if (o.path.includes("/relationships/") || /^\/api\/[^/]+\/\{id\}\/[^/]+$/.test(o.path)) {
+        for (const status of ["400", "401", "403", "404"]) if (!o.op.responses[status]) missing.push(`${o.op.operationId} has no ${status}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  test("Accept: application/json gets the same body as application/json", async () => {
+    const jsonApiAnswer = await fetch(`${s.url}/api/product/${productId}`);
+    expect(jsonApiAnswer.headers.get("content-type")).toBe("application/vnd.api+json");
+    for (const accept of ["application/json", "application/json, text/plain, */*"]) {
+      const r = await fetch(`${s.url}/api/product/${productId}`, { headers: { Accept: accept } });
+      expect(r.headers.get("content-type")).toBe("application/json");
+      expect(await r.text()).toBe(await (await fetch(`${s.url}/api/product/${productId}`)).text());
+    }
+    for (const accept of ["application/vnd.api+json", "application/json, application/vnd.api+json", "*/*"]) {
+      const r = await fetch(`${s.url}/api/product/${productId}`, { headers: { Accept: accept } });
+      expect(`${accept}: ${r.headers.get("content-type")}`).toBe(`${accept}: application/vnd.api+json`);
+    }
+    const err = await fetch(`${s.url}/api/product/nope`, { headers: { Accept: "application/json" } });
+    expect(err.status).toBe(400);
+    expect(err.headers.get("content-type")).toBe("application/json");
+  });
+
+  test("related listings document (and use) their page size of 1000; lists 10", async () => {
+    const ops = byOperationId(doc);
+    const pageSize = (id: string) => ops.get(id)!.op.parameters.map((p: any) => deref(doc, p)).find((p: any) => p.name === "page[size]").schema.default;
+    expect(pageSize("listProduct")).toBe(10);
+    expect(pageSize("listProductUsergroupId")).toBe(1000);
+    const r = await api(s, "GET", `/api/product/${productId}/usergroup_id`);
+    expect(r.body.links.per_page).toBe(1000);
+    expect(r.body.meta.per_page).toBe(1000);
   });
 });
 

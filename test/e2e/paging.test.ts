@@ -46,7 +46,7 @@ const scattered = [7, 3, 9, 2, 10, 4, 4, 1, 8];
 const query = `query=${encodeURIComponent(JSON.stringify([{ column: "price", operator: "gt", value: 1 }]))}`;
 
 describe("paging through bookmarks", () => {
-  for (const params of ["sort=id", "sort=-id", "sort=name", "sort=-name", "sort=price", "sort=-created_at", "sort=name,price", "x=default", `sort=id&${query}`, `sort=-name&${query}`]) {
+  for (const params of ["sort=id", "sort=-id", "sort=name", "sort=-name", "sort=price", "sort=-created_at", "sort=name,price", "group=default", `sort=id&${query}`, `sort=-name&${query}`]) {
     test(`${params}: forward, backward and scattered pages equal the slices of one big page`, async () => {
       await checkPages(params, forward);
       await checkPages(params, backward);

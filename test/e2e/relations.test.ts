@@ -84,14 +84,21 @@ describe("linkage endpoints", () => {
     expect((await api(s, "POST", rel, linkage("tag", G.red!))).status).toBe(204);
     expect((await api(s, "POST", rel, linkage("tag", G.red!, G.blue!))).status).toBe(204); // adding twice is harmless
     expect((await api(s, "GET", rel)).body.data.map((d: any) => d.id).sort()).toEqual([G.red, G.blue].sort());
+    // PATCH adds to a to-many set, as in Daptin; meta.replace asks for the JSON:API meaning (replace the set).
     expect((await api(s, "PATCH", rel, linkage("tag", G.green!))).status).toBe(204);
+    expect((await api(s, "GET", rel)).body.data.map((d: any) => d.id).sort()).toEqual([G.red, G.green, G.blue].sort());
+    expect((await api(s, "PATCH", rel, { ...linkage("tag", G.green!), meta: { replace: true } })).status).toBe(204);
     expect((await api(s, "GET", rel)).body.data).toEqual([{ type: "tag", id: G.green }]);
     expect((await api(s, "DELETE", rel, linkage("tag", G.green!, G.red!))).status).toBe(204);
     expect((await api(s, "GET", rel)).body.data).toEqual([]);
     expect((await api(s, "PATCH", rel, linkage("tag", G.blue!))).status).toBe(204);
-    // Clearing a to-many set with an empty list.
+    // An empty list adds nothing; replacing with an empty list clears the set.
     expect((await api(s, "PATCH", rel, { data: [] })).status).toBe(204);
+    expect((await api(s, "GET", rel)).body.data).toEqual([{ type: "tag", id: G.blue }]);
+    expect((await api(s, "PATCH", rel, { data: [], meta: { replace: true } })).status).toBe(204);
     expect((await api(s, "GET", rel)).body.data).toEqual([]);
+    expect((await api(s, "PATCH", rel, { data: [], meta: { replace: "yes" } })).status).toBe(400);
+    expect((await api(s, "POST", rel, { data: [], meta: { replace: true } })).status).toBe(400);
   });
 
   test("to-one: set with PATCH, clear with null when nullable, refused when required", async () => {
@@ -195,9 +202,30 @@ describe("sharing, refer and deletes", () => {
     expect(share.status).toBe(204);
     expect((await api(s, "GET", `/api/todo/${secret}`, undefined, bearer(bob))).status).toBe(200);
     expect((await api(s, "GET", `/api/todo/${secret}`, undefined, bearer(carol))).status).toBe(403);
-    const groups = await api(s, "GET", `/api/todo/${secret}/usergroup_id`, undefined, bearer(admin));
-    expect(groups.body.data[0].id).toBe(team);
-    expect(groups.body.data[0].attributes.relation_permission).toBe(16384 + 32768);
+    // As in Daptin (and as daptin-js-client reads it): a row's groups are listed as the links, with the group's id
+    // in relation_reference_id and the link's permission; the link's id is what a permission change PATCHes.
+    const groups = await api(s, "GET", `/api/todo/${secret}/usergroup_id?page[size]=1000`, undefined, bearer(admin));
+    const link = groups.body.data[0];
+    expect(link.type).toBe("usergroup");
+    expect(link.id).not.toBe(team);
+    expect(link.attributes.reference_id).toBe(link.id);
+    expect(link.attributes.join_reference_id).toBe(link.id);
+    expect(link.attributes.relation_reference_id).toBe(team);
+    expect(link.attributes.name).toBe("team");
+    expect(link.attributes.permission).toBe(16384 + 32768);
+    expect(link.attributes.relation_permission).toBe(16384 + 32768);
+    // daptin-js-client's updateObjectUsergroupPermission: PATCH the join row found that way.
+    const joinTable = "todo_todo_id_has_usergroup_usergroup_id";
+    const patched = await api(s, "PATCH", `/api/${joinTable}/${link.id}`, { data: { type: joinTable, id: link.id, attributes: { permission: 32768 } } }, bearer(admin));
+    expect(patched.status).toBe(200);
+    const again = await api(s, "GET", `/api/todo/${secret}/usergroup_id`, undefined, bearer(admin));
+    expect(again.body.data[0].attributes.permission).toBe(32768);
+    expect((await api(s, "GET", `/api/todo/${secret}`, undefined, bearer(bob))).status).toBe(200);
+    // The other side lists the same links: the group's rows, each with the link's id.
+    const rows = await api(s, "GET", `/api/usergroup/${team}/todo_id`, undefined, bearer(admin));
+    expect(rows.body.data.map((r: any) => [r.id, r.attributes.relation_reference_id])).toEqual([[link.id, secret]]);
+    // The linkage still names the groups themselves.
+    expect((await api(s, "GET", `/api/todo/${secret}/relationships/usergroup_id`, undefined, bearer(admin))).body.data).toEqual([{ type: "usergroup", id: team }]);
     // Unsharing takes it away again.
     expect((await api(s, "DELETE", `/api/todo/${secret}/relationships/usergroup_id`, linkage("usergroup", team), bearer(admin))).status).toBe(204);
     expect((await api(s, "GET", `/api/todo/${secret}`, undefined, bearer(bob))).status).toBe(403);

@@ -16,7 +16,7 @@ import { compileListCached, type ListParams } from "./list.ts";
 import { ListCache } from "./list-cache.ts";
 import { conform, firstViolation } from "./rules.ts";
 import { type LinkItem, linkedTable, RelationService } from "./relations.ts";
-import { INTERNAL_ID, joinAttributes, relationAttributes, type Resource, selectedColumns, selectList, toResource } from "./resource.ts";
+import { INTERNAL_ID, joinAttributes, type Resource, selectedColumns, selectList, toResource, withJoinFacts } from "./resource.ts";
 
 export interface WriteInput {
   /** A client-chosen id (JSON:API `data.id`); on create it becomes the reference id. */
@@ -29,7 +29,8 @@ export interface WriteInput {
 /** Narrows a list to the rows linked to one parent row (used by `/api/{t}/{id}/{relation}`). */
 export interface ListScope {
   where?: SQL;
-  join?: { table: string; selfColumn: string; otherColumn: string; parentId: number; extraColumns: ColumnInfo[] };
+  /** `linkRows`: list the join rows themselves (Daptin's sharing listings; see `withJoinFacts`). */
+  join?: { table: string; selfColumn: string; otherColumn: string; parentId: number; extraColumns: ColumnInfo[]; linkRows?: boolean };
   defaultPageSize?: number;
 }
 
@@ -38,6 +39,8 @@ export interface ListResult {
   total: number;
   page: number;
   size: number;
+  /** Rows before this page (`page[offset]`, or `(page - 1) * size`). */
+  offset: number;
 }
 
 export interface DataContext {
@@ -273,10 +276,11 @@ export class DataService {
     this.gateTable(who, "peek", table);
     const perm = readFilter(who, table, this.ctx.registry());
     const cols = selectedColumns(table, q.fields);
-    const offset = (q.page - 1) * q.size;
+    const offset = q.offset;
     const values: Record<string, unknown> = { ...q.binder.values, ...perm?.values, offset };
     // Filters that read other tables (relation filters through joins) cannot follow their changes: counted each time.
-    const view = scope || q.binder.readsOtherTables
+    // A cursor page (page[after]) is no slice of the view at an offset: no remembered total or bookmarks for it.
+    const view = scope || q.binder.readsOtherTables || q.cursor
       ? undefined
       : this.lists.view(table.name, viewKey(params, perm), () => new Set([...q.binder.columns, ...READ_FILTER_COLUMNS]));
     const keys = view ? keysetOf(table, q.sort, cols) : undefined;
@@ -295,13 +299,14 @@ export class DataService {
       const joinSql = join
         ? sql` JOIN ${sql.identifier(join.table)} j ON j.${sql.identifier(join.otherColumn)} = t.id AND j.${sql.identifier(join.selfColumn)} = ${join.parentId}`
         : sql``;
-      const whereSql = where.length ? sql` WHERE ${sql.join(where, sql` AND `)}` : sql``;
-      const from = sql`FROM ${sql.identifier(table.name)} t${joinSql}${whereSql}`;
+      const fromWhere = (conds: SQL[]) => sql`FROM ${sql.identifier(table.name)} t${joinSql}${conds.length ? sql` WHERE ${sql.join(conds, sql` AND `)}` : sql``}`;
+      const from = fromWhere(where);
       const extraCols = join ? sql`, ${joinAttributes(join.extraColumns)}` : sql``;
       return {
         // The page size is a literal (a validated integer, part of the shape): SQLite runs `LIMIT ?` about half as
         // fast as `LIMIT 10` when the select list has correlated subqueries (measured: 20 vs 10 us per page).
-        rows: sql`SELECT ${selectList(cols)}${extraCols} ${from} ORDER BY ${q.orderBy()} LIMIT ${sql.raw(String(q.size))} OFFSET ${sql.placeholder("offset")}`,
+        // A cursor narrows the rows, not the count (Daptin's total ignores it).
+        rows: sql`SELECT ${selectList(cols)}${extraCols} ${q.cursor ? fromWhere([...where, q.cursor]) : from} ORDER BY ${q.orderBy()} LIMIT ${sql.raw(String(q.size))} OFFSET ${sql.placeholder("offset")}`,
         count: sql`SELECT count(*) AS n ${from}`,
       };
     };
@@ -345,10 +350,10 @@ export class DataService {
     }
     const resources = rows.map((r) => {
       const res = toResource(table, cols, r);
-      if (scope?.join) Object.assign(res.attributes, relationAttributes(scope.join.extraColumns, r));
+      if (scope?.join) withJoinFacts(res, scope.join, r);
       return res;
     });
-    return { resources, total, page: q.page, size: q.size };
+    return { resources, total, page: q.page, size: q.size, offset };
   }
 
   /** The highest row id of a table (0 when empty): totals remembered up to it count later rows by id range. */
@@ -781,8 +786,9 @@ function viewKey(p: ListParams, perm: { shape: string; values: Record<string, un
   const text = (v?: string) => (v !== undefined && v.trim() !== "" ? v : undefined);
   const query = text(p.query);
   const relations = p.relationFilters && Object.keys(p.relationFilters).length > 0 ? p.relationFilters : undefined;
+  const columns = p.columnFilters && Object.keys(p.columnFilters).length > 0 ? p.columnFilters : undefined;
   // As in compileList, `filter` only counts without a `query`.
-  return JSON.stringify([query, query === undefined ? text(p.filter) : undefined, relations, perm?.shape, perm?.values]);
+  return JSON.stringify([query, query === undefined ? text(p.filter) : undefined, relations, columns, perm?.shape, perm?.values]);
 }
 
 /**

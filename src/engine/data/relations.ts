@@ -5,7 +5,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { badRequest, conflict, DaptinError, notFound, validation } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
 import { parsePermission, PermissionSyntaxError } from "../permission/bits.ts";
-import { readFilter } from "../permission/sql-filter.ts";
+import { readFilter, sharingTable } from "../permission/sql-filter.ts";
 import type { JsonValue } from "../schema/column-types/index.ts";
 import type { RelationInfo, TableInfo } from "../schema/registry.ts";
 import type { DataContext, DataService, ListResult } from "./crud.ts";
@@ -53,8 +53,11 @@ export class RelationService {
     return row;
   }
 
-  /** `GET /api/{t}/{id}/{rel}`: a to-one relation gives one resource or null, a to-many one a page. */
-  related(who: Identity, tableName: string, id: string, relName: string, params: ListParams): { one: Resource | null } | { many: ListResult } {
+  /**
+   * `GET /api/{t}/{id}/{rel}`: a to-one relation gives one resource or null, a to-many one a page. `linkRows`: the
+   * sharing relations list their links as Daptin does (`withJoinFacts`); the linkage asks for the rows themselves.
+   */
+  related(who: Identity, tableName: string, id: string, relName: string, params: ListParams, linkRows = true): { one: Resource | null } | { many: ListResult } {
     const table = this.data.table(tableName);
     const rel = this.relation(table, relName);
     const parent = this.parent(who, table, id);
@@ -62,7 +65,7 @@ export class RelationService {
     if (s.kind === "fk_here") {
       const fk = this.ctx.db.get<Record<string, number | null>>(sql`SELECT ${sql.identifier(s.column)} AS fk FROM ${sql.identifier(table.name)} WHERE id = ${parent.id}`)!.fk;
       if (fk === null) return { one: null };
-      const page = this.data.list(who, rel.target, { ...params, pageNumber: undefined, pageSize: "1" }, { where: sql`t.id = ${fk}` });
+      const page = this.data.list(who, rel.target, { ...params, pageNumber: undefined, pageOffset: undefined, pageLimit: undefined, pageAfter: undefined, pageBefore: undefined, pageSize: "1" }, { where: sql`t.id = ${fk}` });
       return { one: page.resources[0] ?? null };
     }
     if (s.kind === "fk_there") {
@@ -73,7 +76,10 @@ export class RelationService {
     const extraColumns = join.columns.filter((c) => !c.isStandard && !c.references && !c.ExcludeFromApi);
     return {
       many: this.data.list(who, rel.target, params, {
-        join: { table: s.table, selfColumn: s.selfColumn, otherColumn: s.otherColumn, parentId: parent.id, extraColumns },
+        join: {
+          table: s.table, selfColumn: s.selfColumn, otherColumn: s.otherColumn, parentId: parent.id, extraColumns,
+          linkRows: linkRows && (s.table === sharingTable(table.name) || s.table === sharingTable(rel.target)),
+        },
         defaultPageSize: RELATED_PAGE_SIZE,
       }),
     };
@@ -81,14 +87,15 @@ export class RelationService {
 
   /** `GET /api/{t}/{id}/relationships/{rel}`: the linkage, limited to rows the caller may read. */
   linkage(who: Identity, tableName: string, id: string, relName: string): Linkage {
-    const result = this.related(who, tableName, id, relName, { pageSize: String(RELATED_PAGE_SIZE), fields: "reference_id" });
+    const result = this.related(who, tableName, id, relName, { pageSize: String(RELATED_PAGE_SIZE), fields: "reference_id" }, false);
     if ("one" in result) return result.one ? { type: result.one.type, id: result.one.id } : null;
     return result.many.resources.map((r) => ({ type: r.type, id: r.id }));
   }
 
   /**
-   * Changes links. `mode`: add (POST), replace (PATCH), remove (DELETE). A to-one relation takes one item or
-   * null (replace) or the item to unlink (remove). One transaction.
+   * Changes links. `mode`: add (POST, and PATCH of a to-many set as in Daptin), replace (PATCH of a to-one link, or
+   * of a to-many set asked for with `meta.replace`), remove (DELETE). A to-one relation takes one item or null
+   * (replace) or the item to unlink (remove). One transaction.
    */
   async write(who: Identity, tableName: string, id: string, relName: string, mode: "add" | "replace" | "remove", items: LinkItem[] | LinkItem | null): Promise<void> {
     const table = this.data.table(tableName);
@@ -257,21 +264,22 @@ export class RelationService {
    * Loads the named relations of `resources` (one query per relation), fills their relationship data, and
    * returns the related resources once each. Rows the caller may not read are left out.
    */
-  include(who: Identity, table: TableInfo, resources: Resource[], rels: RelationInfo[]): Resource[] {
+  include(who: Identity, table: TableInfo, resources: Resource[], rels: RelationInfo[], fieldsOf?: (target: TableInfo) => string[] | undefined): Resource[] {
     const included = new Map<string, Resource>();
     if (resources.length === 0) return [];
     const parentIds = resources.map((r) => r.rowId);
     for (const rel of rels) {
       const target = this.data.table(rel.target);
       if (!this.data.canPeek(who, target)) continue;
-      const cols = selectedColumns(target);
+      const fields = fieldsOf?.(target);
+      const cols = selectedColumns(target, fields);
       const filter = readFilter(who, target, this.ctx.registry());
       const perm = () => (filter ? sql` AND ${filter.sql()}` : sql``);
       const s = rel.storage;
       const T = sql.identifier(target.name);
       // One prepared statement per (relation, number of ids, caller's view): ids and view values are placeholders.
       const idList = (n: number) => sql.join(Array.from({ length: n }, (_, i) => sql.placeholder(`i${i}`)), sql`, `);
-      const shape = `include:${table.name}.${rel.name}:${filter?.shape ?? "all"}`;
+      const shape = `include:${table.name}.${rel.name}:${filter?.shape ?? "all"}:${fields?.join(",") ?? "*"}`;
       let rows: Record<string, unknown>[];
       if (s.kind === "fk_here") {
         const ids = [...new Set(resources.map((r) => r.attributes[s.column]).filter(isUuid))];

@@ -12,7 +12,7 @@ export interface ResourceIdentifier {
 export interface Relationship {
   target: string;
   toMany: boolean;
-  /** Present for to-one relations stored on this row, and for to-many ones when they were loaded. */
+  /** Present for to-one relations stored on this row, and for others when they were loaded (included). */
   data?: ResourceIdentifier | null | ResourceIdentifier[];
 }
 
@@ -85,7 +85,8 @@ function compileReader(table: TableInfo, cols: ColumnInfo[]): RowReader {
       const v = `a[${q(rel.storage.column)}]`;
       return `[${q(rel.name)}]: { ${head}, data: typeof ${v} === "string" ? { type: ${q(rel.target)}, id: ${v} } : null }`;
     }
-    return `[${q(rel.name)}]: { ${head}${rel.toMany ? ", data: []" : ""} }`;
+    // Not loaded: no `data` (an empty list would tell caching clients nothing is linked); includes fill it in.
+    return `[${q(rel.name)}]: { ${head} }`;
   });
   const body = `return function read(r, withRelationships) {
     const a = { __type: ${q(table.name)}${attrs.map((x) => `, ${x}`).join("")} };
@@ -115,6 +116,22 @@ export function joinAttributes(extra: ColumnInfo[]): SQL {
     ...extra.map((c) => sql`j.${sql.identifier(c.ColumnName)} AS ${sql.identifier(`__join_${c.ColumnName}`)}`),
   ];
   return sql.join(parts, sql`, `);
+}
+
+/**
+ * Adds the join-row facts to a row listed through a join table. `linkRows` (the sharing relations, `{t}` has many
+ * `usergroup`, either side): as Daptin lists them, the resource is the link: `id` and `reference_id` are the join
+ * row's (the id to PATCH at `/api/{join table}/{id}`, e.g. its permission), `permission` is the link's,
+ * `relation_reference_id` the related row's. Its relationships are left out: they would name the link's id.
+ */
+export function withJoinFacts(res: Resource, join: { extraColumns: ColumnInfo[]; linkRows?: boolean }, row: Record<string, unknown>): void {
+  Object.assign(res.attributes, relationAttributes(join.extraColumns, row));
+  if (!join.linkRows) return;
+  const link = res.attributes.join_reference_id as string;
+  res.attributes.reference_id = link;
+  res.attributes.permission = row.__join_permission as number;
+  res.id = link;
+  res.relationships = {};
 }
 
 export function relationAttributes(extra: ColumnInfo[], row: Record<string, unknown>): Record<string, JsonValue> {

@@ -5,6 +5,7 @@ import { badRequest, DaptinError } from "../../engine/errors.ts";
 import type { Identity } from "../../engine/identity/identity.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
 import { errorHeaders, STATUS } from "../errors.ts";
+import { readBody, readText } from "../request.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
@@ -15,13 +16,14 @@ async function gatherAttributes(req: Request, url: URL): Promise<Record<string, 
   const type = req.headers.get("content-type") ?? "";
   // curl sends JSON as application/x-www-form-urlencoded by default, so only multipart skips the JSON attempt.
   if (type.includes("multipart/form-data")) {
-    const form = await req.formData().catch(() => {
+    const body = await readBody(req);
+    const form = await new Response(body, { headers: { "Content-Type": type } }).formData().catch(() => {
       throw badRequest("Invalid body", "the form body could not be read");
     });
     for (const [k, v] of form) attrs[k] = typeof v === "string" ? v : v.name;
     return attrs;
   }
-  const text = await req.text();
+  const text = await readText(req);
   if (text.trim() === "") return attrs;
   let body: unknown;
   try {

@@ -26,10 +26,22 @@ const REFERENCE_PAGE = `<!doctype html>
 <script>window.ui = SwaggerUIBundle({ url: "/openapi.json" + location.search, dom_id: "#swagger-ui", deepLinking: true });</script>
 </body></html>`;
 
-/** Answers a discovery route, or null when the path is not one. */
-export function discovery(engine: Engine, who: Identity, url: URL, path: string): Response | null {
-  const full = url.searchParams.get("full");
-  const spec = (format: "yaml" | "json") => {
+/** `parts`: the path's segments, decoded by the router. */
+type Answer = (engine: Engine, who: Identity, url: URL, req: Request, parts: string[]) => Response;
+
+/** A discovery route: the methods it answers (HEAD wherever GET is; OPTIONS where Daptin has it) and its answer. */
+export interface DiscoveryRoute {
+  methods: string[];
+  answer: Answer;
+}
+
+const READ = ["GET", "HEAD"];
+/** Daptin answers OPTIONS on the document and the models with the same body. */
+const READ_OPTIONS = ["GET", "HEAD", "OPTIONS"];
+
+function spec(format: "yaml" | "json"): Answer {
+  return (engine, who, url) => {
+    const full = url.searchParams.get("full");
     if (full !== null && full !== "0" && !who.isAdmin) throw forbidden("Forbidden", "?full=1 is for administrators");
     const server = url.origin;
     const cache = cacheOf(engine);
@@ -37,40 +49,61 @@ export function discovery(engine: Engine, who: Identity, url: URL, path: string)
       ? new Response(cache.json(who, server), { headers: { "Content-Type": "application/json; charset=utf-8" } })
       : new Response(cache.yaml(who, server), { headers: { "Content-Type": "application/yaml; charset=utf-8" } });
   };
-  switch (path) {
-    case "/openapi.yaml":
-    case "/apispec.yaml":
-      return spec("yaml");
-    case "/openapi.json":
-    case "/apispec.json":
-      return spec("json");
-    case "/apispec":
-    case "/docs":
-      return new Response(REFERENCE_PAGE, { headers: { "Content-Type": "text/html; charset=utf-8" } });
-    case "/apispec/swagger-ui.css":
-      return new Response(Bun.file(swaggerCss), { headers: { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=86400" } });
-    case "/apispec/swagger-ui-bundle.js":
-      return new Response(Bun.file(swaggerJs), { headers: { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=86400" } });
-    case "/meta": {
-      if (url.searchParams.get("query") !== "column_types") return new Response("", { headers: { "Content-Type": TEXT } });
-      return new Response(JSON.stringify(columnTypeCatalogue()), {
-        headers: { "Content-Type": TEXT, "Cache-Control": "public, max-age=86400, s-maxage=86400, immutable" },
-      });
-    }
-    case "/actions": {
-      const out: Record<string, unknown> = {};
-      for (const { table, action } of engine.actions.visible(who)) {
-        if (table === "user_account" && (action.Name === "signup" || action.Name === "signin")) out[`user:${action.Name}`] = action;
-      }
-      return new Response(JSON.stringify(out), { headers: { "Content-Type": "application/json; charset=utf-8" } });
-    }
+}
+
+const fixed = (body: () => string | Blob, type: string, cache?: string): Answer => () =>
+  new Response(body(), { headers: { "Content-Type": type, ...(cache ? { "Cache-Control": cache } : {}) } });
+
+/** `/meta?query=column_types`: the catalogue never changes while the binary runs, so it is built and tagged once. */
+let catalogue: { body: string; etag: string } | undefined;
+const META_CACHE = "public, max-age=86400, s-maxage=86400, immutable";
+
+const meta: Answer = (_engine, _who, url, req) => {
+  if (url.searchParams.get("query") !== "column_types") return new Response("", { headers: { "Content-Type": TEXT, "Cache-Control": META_CACHE } });
+  if (!catalogue) {
+    const body = JSON.stringify(columnTypeCatalogue());
+    catalogue = { body, etag: `W/"${new Bun.CryptoHasher("sha256").update(body).digest("hex")}"` };
   }
-  if (path.startsWith("/jsmodel/")) {
-    const name = decodeURIComponent(path.slice("/jsmodel/".length)).split(".")[0]!;
-    const table = engine.registry.get(name);
-    if (!table || !engine.data.canPeek(who, table)) throw notFound("Unknown table", `there is no table named "${name}"`);
-    const actions = engine.actions.visible(who).filter((a) => a.table === name).map((a) => a.action);
-    return new Response(JSON.stringify(jsModel(table, actions)), { headers: { "Content-Type": TEXT } });
+  const headers = { "Content-Type": "application/json; charset=utf-8", "Cache-Control": META_CACHE, ETag: catalogue.etag };
+  const match = req.headers.get("if-none-match");
+  if (match !== null && (match.trim() === "*" || match.split(",").some((t) => t.trim() === catalogue!.etag))) {
+    return new Response(null, { status: 304, headers });
   }
-  return null;
+  return new Response(catalogue.body, { headers });
+};
+
+const actions: Answer = (engine, who) => {
+  const out: Record<string, unknown> = {};
+  for (const { table, action } of engine.actions.visible(who)) {
+    if (table === "user_account" && (action.Name === "signup" || action.Name === "signin")) out[`user:${action.Name}`] = action;
+  }
+  return new Response(JSON.stringify(out), { headers: { "Content-Type": "application/json; charset=utf-8" } });
+};
+
+const jsmodel: Answer = (engine, who, _url, _req, parts) => {
+  // `/jsmodel/todo.js` is the model of `todo`.
+  const name = parts[1]!.split(".")[0]!;
+  const table = engine.registry.get(name);
+  if (!table || !engine.data.canPeek(who, table)) throw notFound("Unknown table", `there is no table named "${name}"`);
+  const list = engine.actions.visible(who).filter((a) => a.table === name).map((a) => a.action);
+  return new Response(JSON.stringify(jsModel(table, list)), { headers: { "Content-Type": TEXT } });
+};
+
+const ROUTES = new Map<string, DiscoveryRoute>([
+  ["/openapi.yaml", { methods: READ_OPTIONS, answer: spec("yaml") }],
+  ["/apispec.yaml", { methods: READ_OPTIONS, answer: spec("yaml") }],
+  ["/openapi.json", { methods: READ_OPTIONS, answer: spec("json") }],
+  ["/apispec.json", { methods: READ_OPTIONS, answer: spec("json") }],
+  ["/apispec", { methods: READ, answer: fixed(() => REFERENCE_PAGE, "text/html; charset=utf-8") }],
+  ["/docs", { methods: READ, answer: fixed(() => REFERENCE_PAGE, "text/html; charset=utf-8") }],
+  ["/apispec/swagger-ui.css", { methods: READ, answer: fixed(() => Bun.file(swaggerCss), "text/css; charset=utf-8", "public, max-age=86400") }],
+  ["/apispec/swagger-ui-bundle.js", { methods: READ, answer: fixed(() => Bun.file(swaggerJs), "text/javascript; charset=utf-8", "public, max-age=86400") }],
+  ["/meta", { methods: READ, answer: meta }],
+  ["/actions", { methods: READ, answer: actions }],
+]);
+const JSMODEL: DiscoveryRoute = { methods: READ_OPTIONS, answer: jsmodel };
+
+/** The discovery route at `path` (decoded segments `parts`), or undefined when the path is not one. */
+export function discoveryRoute(path: string, parts: string[]): DiscoveryRoute | undefined {
+  return ROUTES.get(path) ?? (parts.length === 2 && parts[0] === "jsmodel" && parts[1] !== "" ? JSMODEL : undefined);
 }
