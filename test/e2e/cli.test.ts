@@ -9,7 +9,7 @@ const productSchema = join(FIXTURES, "schema_product.yaml");
 
 describe("help and exit codes", () => {
   test("--help on every command exits 0", async () => {
-    for (const args of [["--help"], ["serve", "--help"], ["schema", "--help"], ["schema", "apply", "--help"]]) {
+    for (const args of [["--help"], ["serve", "--help"], ["schema", "--help"], ["schema", "apply", "--help"], ["status", "--help"], ["group", "add-user", "--help"], ["user", "set-password", "--help"]]) {
       const r = await runCli(args);
       expect(`${args.join(" ")} ${r.code}`).toBe(`${args.join(" ")} 0`);
       expect(r.stdout).toContain("Usage: daptin");
@@ -319,6 +319,7 @@ describe("databases and files that are not there", () => {
       [["user", "signup", "--email", "a@example.com", "--password-file", join(dir, "nope")], 2, `--password-file ${join(dir, "nope")}: no such file`],
       [["serve", "--port", "0", "--schema-dir", join(dir, "nope"), "--db", join(dir, "s.db")], 2, `--schema-dir ${join(dir, "nope")}: no such directory`],
       [["serve", "--port", "0", "--host", "256.1.1.1", "--db", join(dir, "s.db")], 2, `--host must be an IP address or a host name, got "256.1.1.1"`],
+      [["serve", "--port", "0", "--host", "no-such-host.invalid", "--db", join(dir, "s.db")], 2, "--host no-such-host.invalid: no such host"],
     ];
     writeFileSync(join(dir, "text.db"), "not sqlite\n");
     cases.push([["status", "--db", join(dir, "text.db")], 1, `Cannot open database: ${join(dir, "text.db")}: not a SQLite database`]);

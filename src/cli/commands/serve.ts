@@ -1,5 +1,6 @@
 // `daptin serve`: apply the schema files found at start, then serve HTTP until SIGINT/SIGTERM.
 import { accessSync, constants, statSync } from "node:fs";
+import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -17,11 +18,16 @@ interface ServeOptions extends DbOptions {
 
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
-/** An IP address (IPv6 with or without brackets) or a host name; `256.1.1.1` is neither. */
-function checkedHost(text: string): string {
+/** An IP address (IPv6 with or without brackets) or a host name that resolves; `256.1.1.1` is neither. */
+async function checkedHost(text: string): Promise<string> {
   const host = text.replace(/^\[(.*)\]$/, "$1");
   if (isIP(host) !== 0) return host;
   if (/^[\d.]+$/.test(host) || !HOST_NAME.test(host)) throw new UsageError(`--host must be an IP address or a host name, got "${text}"`);
+  try {
+    await lookup(host);
+  } catch {
+    throw new UsageError(`--host ${text}: no such host`);
+  }
   return host;
 }
 
@@ -52,7 +58,7 @@ export function registerServe(program: Command): void {
     const portText = opts.port ?? process.env.DAPTIN_PORT ?? String(DEFAULT_PORT);
     const port = Number(portText.replace(/^:/, ""));
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${portText}"`);
-    const host = checkedHost(opts.host ?? "0.0.0.0");
+    const host = await checkedHost(opts.host ?? "0.0.0.0");
     const cfg = engineConfig(opts);
     const schemaDir = opts.schemaDir ?? process.env.DAPTIN_SCHEMA_FOLDER;
     const label = opts.schemaDir !== undefined ? "--schema-dir" : "DAPTIN_SCHEMA_FOLDER";

@@ -79,8 +79,9 @@ export function registerUser(program: Command): void {
         printJson(accounts);
         return;
       }
-      const width = Math.max(0, ...accounts.map((a) => a.email.length));
-      for (const a of accounts) process.stdout.write(`${a.email.padEnd(width)}  ${a.name}  [${a.groups.join(", ")}]\n`);
+      const width = (f: (a: (typeof accounts)[number]) => string) => Math.max(0, ...accounts.map((a) => f(a).length));
+      const [email, name] = [width((a) => a.email), width((a) => a.name)];
+      for (const a of accounts) process.stdout.write(`${a.email.padEnd(email)}  ${a.name.padEnd(name)}  [${a.groups.join(", ")}]\n`);
     }),
   );
 
