@@ -1,10 +1,11 @@
 // User groups as an operator manages them (`daptin group create|add-user|list`): reads straight from the tables
 // this module owns, writes through the data service as the system (versions, list totals and caches follow).
 import { sql } from "drizzle-orm";
+import { ADMINISTRATORS, hasAdministrator } from "../bootstrap.ts";
 import type { DataService } from "../data/crud.ts";
 import { bytesToUuid } from "../data/ids.ts";
 import type { SqlDb } from "../db/dialect.ts";
-import { notFound } from "../errors.ts";
+import { forbidden, notFound } from "../errors.ts";
 import { SYSTEM } from "./identity.ts";
 
 export interface GroupSummary {
@@ -49,6 +50,11 @@ export class Groups {
     const group = this.find(groupName);
     if (!group) throw notFound("Unknown group", `there is no group named "${groupName}"`);
     if (group.members.includes(email)) return false;
+    // A member of administrators without the lock-down would leave every table open while the engine believes it
+    // locked (and become_an_administrator could not run any more).
+    if (group.name === ADMINISTRATORS && !hasAdministrator(this.db)) {
+      throw forbidden("Forbidden", "the first administrator is made by become_an_administrator (`daptin become-admin`), which locks the instance down");
+    }
     await this.data.relations.write(SYSTEM, "user_account", userRef, "usergroup_id", "add", [{ id: group.reference_id }]);
     return true;
   }
