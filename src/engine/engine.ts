@@ -1,6 +1,7 @@
 // The engine: opens a database, loads and applies schemas, and serves data calls through one permission gate.
 // It knows nothing of HTTP or the command line; adapters call it with an explicit identity.
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { hasAdministrator, seedConfig, seedIfEmpty, syncWorld, type WorldChange } from "./bootstrap.ts";
 import { ConfigStore } from "./config-store.ts";
@@ -36,6 +37,8 @@ export interface EngineConfig {
   dbType: "sqlite";
   /** SQLite file path (or `:memory:`). */
   db: string;
+  /** How long a write waits for another connection's write lock (default 5 s). */
+  busyTimeoutMs?: number;
 }
 
 export interface OpenOptions {
@@ -50,6 +53,13 @@ export interface OpenOptions {
    * A database that is not initialised, or lacks a table the registry expects, is still migrated first.
    */
   asStored?: boolean;
+  /** The database must exist and be one this engine wrote: nothing is created ("no database at PATH"). */
+  existing?: boolean;
+  /**
+   * Open the file read-only (implies `existing` and `asStored`): the connection never takes the write lock, so a
+   * writer elsewhere does not hold it up. A database that needs migrating first is migrated once, read-write.
+   */
+  readOnly?: boolean;
 }
 
 export interface ApplyReport {
@@ -183,16 +193,33 @@ export class Engine {
   /** Opens the database and brings its schema up to date. Throws DaptinError("schema") with nothing applied on refusal. */
   static open(cfg: EngineConfig, opts: OpenOptions = {}): { engine: Engine; report: ApplyReport } {
     if (cfg.dbType !== "sqlite") throw schemaError("Unsupported database", `db type "${cfg.dbType}" is not supported yet (use sqlite)`);
-    const db = openSqlite(cfg.db);
-    const engine = new Engine(db);
-    engine.schemaFiles = opts.schemaFiles ?? [];
+    const existing = opts.existing || opts.readOnly;
+    const noDatabase = (detail: string, code: string) => new DaptinError("not_found", "No database", { detail, code });
+    if (existing && cfg.db !== ":memory:" && !existsSync(cfg.db)) throw noDatabase(`no database at ${cfg.db}`, "no_database");
+    const start = (readonly: boolean) => {
+      const db = openSqlite(cfg.db, { readonly, busyTimeoutMs: cfg.busyTimeoutMs });
+      const engine = new Engine(db);
+      engine.schemaFiles = opts.schemaFiles ?? [];
+      return engine;
+    };
+    let engine = start(opts.readOnly === true);
     try {
-      const report = (opts.asStored && engine.openAsStored()) || engine.applySchema(opts);
+      if (existing && !engine.hasTable("world")) throw noDatabase(`${cfg.db} is not a daptin database (it has no world table)`, "not_a_daptin_database");
+      let report = (opts.asStored || opts.readOnly) && engine.openAsStored();
+      if (!report && opts.readOnly) {
+        engine.close();
+        engine = start(false);
+      }
+      report ||= engine.applySchema(opts);
       return { engine, report };
     } catch (e) {
-      db.close();
+      engine.close();
       throw e;
     }
+  }
+
+  private hasTable(name: string): boolean {
+    return this.db.get(sql`SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ${name}`) !== undefined;
   }
 
   private buildRegistry(docs: SchemaDoc[]): { registry: Registry; warnings: string[]; actions: ActionDef[] } {

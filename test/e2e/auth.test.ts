@@ -414,7 +414,8 @@ describe("the CLI provisioning path", () => {
     expect((await api(s, "GET", "/api/user_account")).status).toBe(403);
     const mine = await api(s, "GET", "/api/user_account", undefined, bearer(token));
     expect(mine.body.data.length).toBe(2); // the admin sees the bootstrap guest too
-    expect((await runCli(["become-admin", "--email", "ops@example.com", "--db", db])).code).toBe(1);
+    // Already the administrator: "already done" (exit 3), nothing changes.
+    expect((await runCli(["become-admin", "--email", "ops@example.com", "--db", db])).code).toBe(3);
     const explain = await runCli(["permission", "explain", "--table", "user_account", "--db", db, "--json"]);
     expect(explain.code).toBe(0);
     expect(JSON.parse(explain.stdout).verdicts.peek.allowed).toBe(false);

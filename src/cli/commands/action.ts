@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { SYSTEM } from "../../engine/identity/identity.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
-import { addDbOptions, type DbOptions, fileAttribute, identityOf, withEngine } from "../options.ts";
+import { addDbOptions, type DbOptions, fileAttribute, identityOf, OPEN, withEngine } from "../options.ts";
 import { chalk, printJson, progressBar, UsageError } from "../output.ts";
 
 interface RunOptions extends DbOptions {
@@ -46,9 +46,9 @@ export function registerAction(program: Command): void {
     }
     for (const f of opts.file) {
       const [k, path] = pair(f, "--file");
-      attributes[k] = fileAttribute(path, `--file ${k}: cannot read ${path}`);
+      attributes[k] = fileAttribute(path, `--file ${k}=${path}`);
     }
-    await withEngine(opts, async (engine) => {
+    await withEngine(opts, OPEN.write, async (engine) => {
       const responses = await engine.actions.run(identityOf(engine, opts.as, SYSTEM), type, name, attributes, progressBar(`${type}/${name}`));
       if (opts.json) printJson(responses);
       else for (const r of responses) process.stdout.write(`${chalk.cyan(r.ResponseType)} ${JSON.stringify(r.Attributes)}\n`);

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { ApiSpecCache } from "../../apispec/cache.ts";
 import { SYSTEM } from "../../engine/identity/identity.ts";
-import { addDbOptions, type DbOptions, DEFAULT_PORT, withEngine } from "../options.ts";
+import { addDbOptions, type DbOptions, DEFAULT_PORT, OPEN, withEngine } from "../options.ts";
 import { UsageError } from "../output.ts";
 
 interface ApiSpecOptions extends DbOptions {
@@ -20,10 +20,10 @@ export function registerApiSpec(program: Command): void {
   ).action((opts: ApiSpecOptions) => {
     const format = opts.format.toLowerCase();
     if (format !== "yaml" && format !== "json") throw new UsageError(`--format must be yaml or json, got "${opts.format}"`);
-    return withEngine(opts, (engine) => {
+    return withEngine(opts, OPEN.read, (engine) => {
       const cache = new ApiSpecCache(engine);
       const text = format === "json" ? cache.json(SYSTEM, opts.server) : cache.yaml(SYSTEM, opts.server);
       process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-    }, { asStored: true });
+    });
   });
 }

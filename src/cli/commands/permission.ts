@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { GUEST, SYSTEM } from "../../engine/identity/identity.ts";
 import { describePermission, OPERATIONS, parsePermission, PermissionSyntaxError } from "../../engine/permission/bits.ts";
-import { addDbOptions, type DbOptions, identityOf, withEngine } from "../options.ts";
+import { addDbOptions, type DbOptions, identityOf, OPEN, withEngine } from "../options.ts";
 import { chalk, printJson, UsageError } from "../output.ts";
 
 interface ExplainOptions extends DbOptions {
@@ -39,7 +39,7 @@ export function registerPermission(program: Command): void {
       if (e instanceof PermissionSyntaxError) throw new UsageError(`permission: ${e.message}`);
       throw e;
     }
-    await withEngine(opts, async (engine) => {
+    await withEngine(opts, OPEN.write, async (engine) => {
       const target = engine.permissionTarget(opts.table, { row: opts.row, action: opts.action });
       await engine.data.update(SYSTEM, target.table, target.id, { attributes: { permission: value } });
       if (opts.json) printJson({ ...target, permission: value, symbolic: describePermission(value) });
@@ -55,7 +55,7 @@ export function registerPermission(program: Command): void {
       .option("--as <email>", "the user to check (default: a guest)")
       .option("--json", "print the verdicts as JSON"),
   ).action((opts: ExplainOptions) =>
-    withEngine(opts, (engine) => {
+    withEngine(opts, OPEN.read, (engine) => {
       const who = identityOf(engine, opts.as, GUEST);
       const report = engine.explain(who, opts.table, opts.row);
       if (opts.json) {

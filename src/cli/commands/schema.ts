@@ -11,8 +11,8 @@ const isSystemTable = (name: string) => {
   systemTables ??= new Set(new Registry(systemSchema().Tables, systemSchema().Relations).tables.keys());
   return systemTables.has(name);
 };
-import { addDbOptions, engineConfig, type DbOptions } from "../options.ts";
-import { chalk, printJson, UsageError } from "../output.ts";
+import { addDbOptions, engineConfig, type DbOptions, readInputFile } from "../options.ts";
+import { chalk, printJson } from "../output.ts";
 
 interface ApplyOptions extends DbOptions {
   dryRun?: boolean;
@@ -29,8 +29,8 @@ export function registerSchema(program: Command): void {
       .option("--dry-run", "print the plan without changing anything")
       .option("--json", "print the plan as JSON"),
   ).action((files: string[], opts: ApplyOptions) => {
-    for (const f of files) if (!existsSync(f)) throw new UsageError(`${f}: no such file`);
-    // Parse every file first so a bad file fails before the database is even opened.
+    // Read and parse every file first so a bad one fails before the database is even opened.
+    for (const f of files) readInputFile(f);
     for (const f of files) readSchemaFile(f);
     const cfg = engineConfig(opts);
     // A dry run against a database that does not exist yet plans on an empty one and creates no file.

@@ -4,7 +4,7 @@ import { SYSTEM } from "../../engine/identity/identity.ts";
 import { csvCell } from "../../engine/data/csv.ts";
 import { tableRows } from "../../engine/data/export.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
-import { addDbOptions, type DbOptions, fileAttribute, withEngine } from "../options.ts";
+import { addDbOptions, type DbOptions, fileAttribute, OPEN, rowCount, withEngine } from "../options.ts";
 import { printJson, progressBar, UsageError } from "../output.ts";
 
 interface ExportOptions extends DbOptions {
@@ -14,6 +14,7 @@ interface ExportOptions extends DbOptions {
 
 interface ImportOptions extends DbOptions {
   truncate?: boolean;
+  ifEmpty?: boolean;
   json?: boolean;
 }
 
@@ -28,7 +29,7 @@ export function registerTransfer(program: Command): void {
   ).action((table: string, opts: ExportOptions) => {
     const format = opts.format.toLowerCase();
     if (format !== "json" && format !== "csv") throw new UsageError(`--format must be json or csv, got "${opts.format}"`);
-    return withEngine(opts, (engine) => {
+    return withEngine(opts, OPEN.read, (engine) => {
       const columns = opts.columns?.split(",").map((c) => c.trim()).filter(Boolean);
       const { header, total, rows } = tableRows(engine.data, table, columns);
       const progress = progressBar(`export ${table}`);
@@ -53,10 +54,19 @@ export function registerTransfer(program: Command): void {
       .argument("<table>", "table name")
       .argument("<file>", "a .json (as `daptin export` writes it, or a list of rows), .csv or .xlsx file")
       .option("--truncate", "empty the table first")
+      .option("--if-empty", "import only into an empty table; when it has rows, succeed (exit 0) and change nothing")
       .option("--json", "print the response array as JSON"),
   ).action((table: string, file: string, opts: ImportOptions) => {
-    const dump = fileAttribute(file, `${file}: no such file`);
-    return withEngine(opts, async (engine) => {
+    if (opts.truncate && opts.ifEmpty) throw new UsageError("give --truncate or --if-empty, not both");
+    const dump = fileAttribute(file);
+    return withEngine(opts, OPEN.write, async (engine) => {
+      const rows = opts.ifEmpty ? rowCount(engine, table) : 0;
+      if (rows > 0) {
+        const message = `${table} has ${rows} row${rows === 1 ? "" : "s"} already; nothing imported`;
+        if (opts.json) printJson([{ ResponseType: "client.notify", Attributes: { type: "info", title: "Unchanged", message } }]);
+        else process.stdout.write(`${message}\n`);
+        return;
+      }
       const attributes: Record<string, JsonValue> = {
         table_name: table,
         truncate_before_insert: Boolean(opts.truncate),

@@ -14,13 +14,14 @@ export function syncActions(db: SqlDb, actions: ActionDef[], locked: boolean): v
     const world = db.get<{ id: number }>(sql`SELECT id FROM world WHERE table_name = ${a.OnType}`);
     if (!world) continue; // an action on an unknown table is skipped, as Daptin does
     const schema = JSON.stringify(a);
-    const have = db.get<{ id: number; action_schema: string }>(
-      sql`SELECT id, action_schema FROM action WHERE action_name = ${a.Name} AND world_id = ${world.id}`,
+    const have = db.get<{ id: number; action_schema: string; permission: number }>(
+      sql`SELECT id, action_schema, permission FROM action WHERE action_name = ${a.Name} AND world_id = ${world.id}`,
     );
     let id: number;
     if (have) {
       id = have.id;
-      if (have.action_schema !== schema || a.Permission !== undefined) {
+      // Only a real change is written: applying the same schema again leaves the rows (and updated_at) as they were.
+      if (have.action_schema !== schema || (a.Permission !== undefined && a.Permission !== have.permission)) {
         const perm = a.Permission !== undefined ? sql`, permission = ${a.Permission}` : sql``;
         db.run(sql`UPDATE action SET label = ${a.Label}, instance_optional = ${a.InstanceOptional ? 1 : 0},
           action_schema = ${schema}, updated_at = ${now}${perm} WHERE id = ${have.id}`);

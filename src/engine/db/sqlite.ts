@@ -1,8 +1,11 @@
 // SQLite through bun:sqlite. drizzle-orm's SQLite dialect compiles `sql` fragments to text + bound parameters;
 // bun:sqlite's `query()` caches one prepared statement per distinct text, i.e. per query shape.
 import { Database } from "bun:sqlite";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { Placeholder, type SQL } from "drizzle-orm";
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
+import { DaptinError } from "../errors.ts";
 import type { Prepared, Row, RunResult, SqlDb } from "./dialect.ts";
 
 type Bindable = string | number | bigint | boolean | null | Uint8Array;
@@ -32,16 +35,67 @@ export function unpropagated(text: string): string {
   return out;
 }
 
-export function openSqlite(path: string, opts: { readonly?: boolean } = {}): SqlDb {
-  const db = new Database(path, { create: !opts.readonly, readonly: opts.readonly, strict: true });
-  // WAL lets the CLI and a running server share the file; synchronous=NORMAL in WAL mode keeps every
-  // committed transaction durable across a process crash (only an OS crash may lose the last commits).
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = NORMAL");
-  db.exec("PRAGMA busy_timeout = 5000");
-  db.exec("PRAGMA foreign_keys = ON");
-  db.exec("PRAGMA temp_store = MEMORY");
-  db.exec("PRAGMA cache_size = -32000");
+/** How long a write waits for another connection's write lock before giving up, unless told otherwise. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface SqliteOptions {
+  /** Read-only connection: never takes the write lock, so a writer elsewhere does not hold it up (WAL). */
+  readonly?: boolean;
+  busyTimeoutMs?: number;
+}
+
+/** Why `path` cannot be opened, in words naming it (SQLite only says "unable to open database file"). */
+function openError(path: string, e: unknown, readonly: boolean): DaptinError {
+  const fail = (why: string) => new DaptinError("internal", "Cannot open database", { detail: `${path}: ${why}`, code: "database_unavailable" });
+  const usable = (p: string, mode: number) => {
+    try {
+      accessSync(p, mode);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (existsSync(path)) {
+    if (statSync(path).isDirectory()) return fail("is a directory");
+    if (!usable(path, constants.R_OK)) return fail("permission denied");
+    if (!readonly && !usable(path, constants.W_OK)) return fail("read-only (no write permission)");
+    const code = String((e as { code?: unknown }).code ?? "");
+    if (code === "SQLITE_NOTADB") return fail("not a SQLite database");
+  } else {
+    const dir = dirname(path);
+    if (!existsSync(dir)) return fail(`no such directory ${dir}`);
+    if (!statSync(dir).isDirectory()) return fail(`${dir} is not a directory`);
+  }
+  if (!readonly && !usable(dirname(path), constants.W_OK)) return fail(`its directory ${dirname(path)} is not writable`);
+  return fail(e instanceof Error ? e.message : String(e));
+}
+
+/** A write that gave up waiting for the write lock, saying for how long it waited. */
+function lockTimeout(e: unknown, started: number): unknown {
+  if ((e as { code?: unknown }).code !== "SQLITE_BUSY") return e;
+  const waited = ((performance.now() - started) / 1000).toFixed(1);
+  return new DaptinError("internal", "Database is locked", { detail: `waited ${waited} s for the write lock`, code: "database_locked" });
+}
+
+export function openSqlite(path: string, opts: SqliteOptions = {}): SqlDb {
+  const readonly = opts.readonly === true;
+  let db: Database;
+  try {
+    // A read-write open of a file without write permission would silently give a read-only connection.
+    if (!readonly && path !== ":memory:" && existsSync(path) && !statSync(path).isDirectory()) accessSync(path, constants.W_OK);
+    db = new Database(path, { create: !readonly, readonly, strict: true });
+    // WAL lets the CLI and a running server share the file; synchronous=NORMAL in WAL mode keeps every
+    // committed transaction durable across a process crash (only an OS crash may lose the last commits).
+    // A read-only connection cannot change the journal mode; every database this engine wrote is in WAL already.
+    if (!readonly) db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA temp_store = MEMORY");
+    db.exec("PRAGMA cache_size = -32000");
+  } catch (e) {
+    throw openError(path, e, readonly);
+  }
   const dataVersion = db.query<{ data_version: number }, []>("PRAGMA data_version");
   let lastVersion = dataVersion.get()!.data_version;
   let count = 0;
@@ -98,11 +152,21 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
     },
     run(q: SQL, values?: Record<string, unknown>): RunResult {
       const { stmt, params } = compile(q, values);
-      const r = stmt.run(...params);
-      return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+      const started = performance.now();
+      try {
+        const r = stmt.run(...params);
+        return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+      } catch (e) {
+        throw lockTimeout(e, started);
+      }
     },
     transaction<T>(fn: () => T): T {
-      return tx.immediate(fn) as T;
+      const started = performance.now();
+      try {
+        return tx.immediate(fn) as T;
+      } catch (e) {
+        throw lockTimeout(e, started);
+      }
     },
     get statementCount() {
       return count;
