@@ -60,7 +60,7 @@ function describeError(e: unknown, command: string | undefined): ErrorReport {
     const hint = e.code === "no_database" ? " (`daptin serve`, `daptin schema apply` and `daptin user signup` create one)" : "";
     const detail = e.detail === undefined ? undefined : `${e.detail}${hint}`;
     // A detail that starts with its title (`forbidden: ...` under "Forbidden") is not repeated after it.
-    const line = detail === undefined ? e.title : detail.toLowerCase().startsWith(e.title.toLowerCase()) ? detail : `${e.title}: ${detail}`;
+    const line = detail === undefined ? e.title : detail.toLowerCase().startsWith(`${e.title.toLowerCase()}:`) ? detail : `${e.title}: ${detail}`;
     return { ...base, kind: e.kind, detail, line };
   }
   return plain("internal", "Failed", e instanceof Error ? e.message : String(e), EXIT_FAILED);
