@@ -12,6 +12,7 @@ export type ErrorKind =
   | "rate_limited" // too many attempts
   | "too_large" // a request body over the limit
   | "schema" // a schema file or a schema change that cannot be applied
+  | "unavailable" // the database is busy (a write lock held too long elsewhere): retry later
   | "internal";
 
 export interface ErrorSource {

@@ -12,6 +12,7 @@ export const STATUS: Record<ErrorKind, number> = {
   rate_limited: 429,
   too_large: 413,
   schema: 422,
+  unavailable: 503,
   internal: 500,
 };
 

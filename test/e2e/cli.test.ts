@@ -371,6 +371,23 @@ describe("the write lock", () => {
   }, 60000);
 });
 
+test("a server write that waits in vain for the write lock is a 503 with Retry-After, not a 500", async () => {
+  const s = await startServer({ schemas: ["schema_product.yaml"], env: { DAPTIN_LOCK_TIMEOUT_MS: "300" } });
+  const holder = new Database(s.db);
+  try {
+    holder.exec("BEGIN IMMEDIATE");
+    const r = await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: "waits" } } });
+    expect(r.status).toBe(503);
+    expect(r.headers.get("retry-after")).toBe("1");
+    expect(r.body.errors[0]).toMatchObject({ title: "Database is locked", code: "database_locked" });
+    holder.exec("ROLLBACK");
+    expect((await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: "waits" } } })).status).toBe(201);
+  } finally {
+    holder.close();
+    await s.stop();
+  }
+}, 30000);
+
 describe("user list, user set-password, group create|add-user|list, status", () => {
   test("accounts, groups and memberships as a provisioning script needs them", async () => {
     // Before the lock-down, the first administrator comes only from become-admin (which locks the instance down).

@@ -74,7 +74,7 @@ function openError(path: string, e: unknown, readonly: boolean): DaptinError {
 function lockTimeout(e: unknown, started: number): unknown {
   if ((e as { code?: unknown }).code !== "SQLITE_BUSY") return e;
   const waited = ((performance.now() - started) / 1000).toFixed(1);
-  return new DaptinError("internal", "Database is locked", { detail: `waited ${waited} s for the write lock`, code: "database_locked" });
+  return new DaptinError("unavailable", "Database is locked", { detail: `waited ${waited} s for the write lock`, code: "database_locked", retryAfter: 1 });
 }
 
 export function openSqlite(path: string, opts: SqliteOptions = {}): SqlDb {
