@@ -7,6 +7,7 @@ import type { SqlDb } from "./db/dialect.ts";
 import { newReferenceId, uuidToBytes } from "./data/ids.ts";
 import { ALLOW_ALL_PERMISSIONS, DEFAULT_PERMISSION } from "./permission/bits.ts";
 import type { Registry } from "./schema/registry.ts";
+import { schemaError } from "./errors.ts";
 import { worldSchemaJson } from "./schema/world.ts";
 
 const now = () => new Date().toISOString();
@@ -36,6 +37,16 @@ export function seedIfEmpty(db: SqlDb): boolean {
   db.run(sql`INSERT INTO user_account_user_account_id_has_usergroup_usergroup_id (user_account_id, usergroup_id, permission, reference_id, version, created_at, updated_at)
     VALUES (${guest}, ${groupIds.users!}, 0, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`);
   return true;
+}
+
+/** Groups a schema declares (`UserGroups`): created when missing, left alone otherwise. */
+export function ensureGroups(db: SqlDb, names: string[]): void {
+  const ts = now();
+  for (const name of names) {
+    if (db.get(sql`SELECT 1 AS x FROM usergroup WHERE name = ${name}`)) continue;
+    db.run(sql`INSERT INTO usergroup (name, permission, reference_id, version, created_at, updated_at)
+      VALUES (${name}, ${DEFAULT_PERMISSION}, ${uuidToBytes(newReferenceId())}, 1, ${ts}, ${ts})`);
+  }
 }
 
 export interface WorldChange {
@@ -95,7 +106,7 @@ export function grantGroups(db: SqlDb, kind: "world" | "action", rowId: number, 
   const ts = now();
   for (const g of groups) {
     const group = db.get<{ id: number }>(sql`SELECT id FROM usergroup WHERE name = ${g.Name}`);
-    if (!group) throw new Error(`${owner}: AccessGroups names unknown group "${g.Name}"`);
+    if (!group) throw schemaError("Invalid schema", `${owner}: AccessGroups names unknown group "${g.Name}" (declare it under UserGroups, or create it first)`);
     const perm = g.Permission ?? DEFAULT_PERMISSION;
     const r = db.run(sql`UPDATE ${join} SET permission = ${perm}, updated_at = ${ts} WHERE ${fk} = ${rowId} AND usergroup_id = ${group.id}`);
     if (r.changes === 0) {

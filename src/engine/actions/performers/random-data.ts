@@ -1,7 +1,7 @@
 // generate_random_data: `count` rows of realistic fake values (faker) for a table, owned by the caller, in one
 // transaction. Relation columns point at random existing rows of their target table.
 import type { Faker } from "@faker-js/faker";
-import { validation } from "../../errors.ts";
+import { DaptinError, validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import type { ColumnInfo } from "../../schema/registry.ts";
 import { SERVER_MANAGED } from "../../schema/standard.ts";
@@ -43,6 +43,48 @@ function fake(faker: Faker, c: ColumnInfo): JsonValue {
   return fit(faker.lorem.words(2));
 }
 
+/**
+ * A value for a unique column: the fake value made distinct by the row number `n` and a per-attempt token (so rows of
+ * this batch differ, and a clash with an existing row is retried with another token).
+ */
+function uniqueFake(faker: Faker, c: ColumnInfo, n: number, token: string): JsonValue {
+  const size = Number(/\((\d+)/.exec(c.DataType)?.[1] ?? 0);
+  const suffix = `${token}${n.toString(36)}`;
+  const tagged = (s: string, sep = "-") => {
+    const tail = `${sep}${suffix}`;
+    return size > 0 ? `${s.slice(0, Math.max(0, size - tail.length))}${tail}`.slice(-size) : `${s}${tail}`;
+  };
+  const type = c.ColumnType.toLowerCase();
+  switch (c.family.name) {
+    case "boolean":
+      return n % 2 === 0;
+    case "number":
+      return (parseInt(token, 36) % 100_000) * 100_000 + n;
+    case "time": {
+      const base = Date.UTC(2000, 0, 1) + parseInt(token, 36) * 1000;
+      if (type === "date") return new Date(base + n * 86_400_000).toISOString().slice(0, 10);
+      return new Date(base + n * 1000).toISOString();
+    }
+    case "json":
+      return { word: faker.word.noun(), n: suffix };
+  }
+  if (type === "email") {
+    const [local, domain] = faker.internet.email().toLowerCase().split("@") as [string, string];
+    return `${local}.${suffix}@${domain}`;
+  }
+  if (type === "url") return `${faker.internet.url()}/${suffix}`;
+  const v = fake(faker, c);
+  return tagged(typeof v === "string" ? v : String(v ?? ""));
+}
+
+/** Why `count` distinct values cannot exist for a unique column (booleans, enumerations), or null. */
+function uniqueLimit(c: ColumnInfo, count: number): string | null {
+  const room = c.Options?.length ? c.Options.length : c.family.name === "boolean" ? 2 : Infinity;
+  return count > room ? `${c.ColumnName} is unique and has only ${room} possible values; ${count} rows cannot all differ` : null;
+}
+
+const MAX_ATTEMPTS = 5;
+
 export const generateRandomData: Performer = {
   async: true,
   async run({ who, attributes, progress }, ctx) {
@@ -60,8 +102,15 @@ export const generateRandomData: Performer = {
     for (const c of columns) if (c.references) pools.set(c.ColumnName, ctx.data.randomReferenceIds(ctx.data.table(c.references.table), 200));
     // Rows belong to the caller; the action's gates decided who may run this.
     const author = { ...who, isAdmin: true };
+    const unique = columns.filter((c) => c.IsUnique && !c.references && c.family.name !== "file");
+    for (const c of unique) {
+      const why = uniqueLimit(c, count);
+      if (why) throw validation("Validation failed", why, { pointer: "/attributes/count" });
+    }
+    const token = () => faker.string.alphanumeric({ length: 5, casing: "lower" });
     // All rows or none.
     ctx.db.transaction(() => {
+      let attempt = token();
       for (let i = 0; i < count; i++) {
         const attrs: Record<string, JsonValue> = {};
         for (const c of columns) {
@@ -71,10 +120,20 @@ export const generateRandomData: Performer = {
             else if (!c.IsNullable) throw validation("Validation failed", `${table.name}.${c.ColumnName} needs a ${c.references.table} row to point at; there is none`);
             continue;
           }
-          const v = fake(faker, c);
+          const v = c.IsUnique ? null : fake(faker, c);
           if (v !== null) attrs[c.ColumnName] = v;
         }
-        ctx.data.createSync(author, table.name, { attributes: attrs });
+        for (let tries = 1; ; tries++) {
+          for (const c of unique) attrs[c.ColumnName] = c.Options?.length ? c.Options[i]!.Value : uniqueFake(faker, c, i, attempt);
+          try {
+            ctx.data.createSync(author, table.name, { attributes: attrs });
+            break;
+          } catch (e) {
+            // A clash with an existing row: another token for this row and the rest.
+            if (!(e instanceof DaptinError && e.kind === "conflict" && unique.length > 0 && tries < MAX_ATTEMPTS)) throw e;
+            attempt = token();
+          }
+        }
         if (progress && (i + 1) % 500 === 0) progress(i + 1, count);
       }
     });
