@@ -54,8 +54,11 @@ export interface WorldChange {
   kind: "insert" | "update";
 }
 
-/** Upserts one world row per table. Returns the tables whose stored definition changed. */
-export function syncWorld(db: SqlDb, registry: Registry): WorldChange[] {
+/**
+ * Upserts one world row per table. Returns the tables whose stored definition changed. `json` may hold the stored
+ * JSON of tables, worked out earlier (outside the transaction).
+ */
+export function syncWorld(db: SqlDb, registry: Registry, json: ReadonlyMap<string, string> = new Map()): WorldChange[] {
   const bootstrap = hasAdministrator(db) ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS;
   const firstUser = db.get<{ id: number }>(sql`SELECT id FROM user_account ORDER BY id LIMIT 1`)?.id ?? null;
   const stored = new Map(
@@ -66,17 +69,22 @@ export function syncWorld(db: SqlDb, registry: Registry): WorldChange[] {
   const changes: WorldChange[] = [];
   const ts = now();
   for (const t of registry.tables.values()) {
-    const json = worldSchemaJson(t, registry.relations.filter((r) => r.Subject === t.name));
+    const text = json.get(t.name) ?? worldSchemaJson(t, registry.relationsOf(t.name));
     const have = stored.get(t.name);
     const d = t.def;
     if (!have) {
-      db.run(sql`INSERT INTO world (table_name, world_schema_json, permission, reference_id, user_account_id, is_top_level, is_hidden,
+      const p = (name: string) => sql.placeholder(name);
+      // One prepared statement for every new table (a large upload inserts thousands).
+      db.prepare("world:insert", () => sql`INSERT INTO world (table_name, world_schema_json, permission, reference_id, user_account_id, is_top_level, is_hidden,
           is_join_table, is_state_tracking_enabled, default_order, icon, version, created_at, updated_at)
-        VALUES (${t.name}, ${json}, ${d.Permission || bootstrap}, ${uuidToBytes(newReferenceId())}, ${firstUser}, ${t.isJoin ? 0 : 1},
-          ${d.IsHidden ? 1 : 0}, ${t.isJoin ? 1 : 0}, ${d.IsStateTrackingEnabled ? 1 : 0}, ${d.DefaultOrder}, ${d.Icon || "fa-star"}, 1, ${ts}, ${ts})`);
+        VALUES (${p("name")}, ${p("json")}, ${p("permission")}, ${p("ref")}, ${p("owner")}, ${p("top")}, ${p("hidden")}, ${p("join")}, ${p("tracking")},
+          ${p("order")}, ${p("icon")}, 1, ${p("ts")}, ${p("ts")})`).run({
+        name: t.name, json: text, permission: d.Permission || bootstrap, ref: uuidToBytes(newReferenceId()), owner: firstUser, top: t.isJoin ? 0 : 1,
+        hidden: d.IsHidden ? 1 : 0, join: t.isJoin ? 1 : 0, tracking: d.IsStateTrackingEnabled ? 1 : 0, order: d.DefaultOrder, icon: d.Icon || "fa-star", ts,
+      });
       changes.push({ table: t.name, kind: "insert" });
-    } else if (have.world_schema_json !== json || (d.Permission && d.Permission !== have.permission)) {
-      db.run(sql`UPDATE world SET world_schema_json = ${json}, is_top_level = ${t.isJoin ? 0 : 1}, is_hidden = ${d.IsHidden ? 1 : 0},
+    } else if (have.world_schema_json !== text || (d.Permission && d.Permission !== have.permission)) {
+      db.run(sql`UPDATE world SET world_schema_json = ${text}, is_top_level = ${t.isJoin ? 0 : 1}, is_hidden = ${d.IsHidden ? 1 : 0},
           is_join_table = ${t.isJoin ? 1 : 0}, default_order = ${d.DefaultOrder}, icon = ${d.Icon || "fa-star"},
           permission = ${d.Permission || have.permission}, updated_at = ${ts}, version = version + 1
         WHERE id = ${have.id}`);

@@ -7,7 +7,7 @@ import { ConfigStore } from "./config-store.ts";
 import { DataService, type WriteEvent } from "./data/crud.ts";
 import type { SqlDb } from "./db/dialect.ts";
 import { DdlError } from "./db/ddl.ts";
-import { applyPlan, planMigration, type Plan, type PlanStep } from "./db/migrate.ts";
+import { applyPlan, planMigration, planning, type Plan, type PlanStep } from "./db/migrate.ts";
 import { openSqlite } from "./db/sqlite.ts";
 import { DaptinError, notFound, schemaError, validation } from "./errors.ts";
 import { bytesToUuid } from "./data/ids.ts";
@@ -205,19 +205,29 @@ export class Engine {
   }
 
   /** Registry and plan for a change, refused (nothing written) when the schema is invalid or cannot be migrated. */
-  private prepareChange(docs: SchemaDoc[]): { registry: Registry; warnings: string[]; actions: ActionDef[]; groups: string[]; plan: Plan } {
+  private prepareChange(docs: SchemaDoc[]): Prepared {
     const built = this.buildRegistry(docs);
-    let plan: Plan;
-    try {
-      plan = planMigration(this.db, built.registry);
-    } catch (e) {
-      if (e instanceof DdlError) throw schemaError("Invalid schema", e.message);
-      throw e;
+    const plan: Plan = { steps: [], refusals: [] };
+    checkedPlan(() => {
+      for (const _ of planning(this.db, built.registry, plan));
+    }, plan);
+    return { ...built, plan };
+  }
+
+  /** prepareChange with the event loop let through between tables of the plan. */
+  private async prepareChangeSliced(docs: SchemaDoc[]): Promise<Prepared> {
+    await yieldToEventLoop();
+    const built = this.buildRegistry(docs);
+    const plan: Plan = { steps: [], refusals: [] };
+    const steps = planning(this.db, built.registry, plan);
+    for (let done = false; !done; ) {
+      await yieldToEventLoop();
+      checkedPlan(() => {
+        const started = performance.now();
+        while (!done && performance.now() - started < SLICE_MS) done = steps.next().done === true;
+      });
     }
-    if (plan.refusals.length > 0) {
-      const lines = plan.refusals.map((r) => `${r.table}${r.column ? `.${r.column}` : ""}: ${r.reason}`);
-      throw new DaptinError("schema", "Schema change refused", { detail: lines.join("\n") });
-    }
+    checkedPlan(() => {}, plan);
     return { ...built, plan };
   }
 
@@ -226,7 +236,9 @@ export class Engine {
    * new registry put in force (so `within` writes through it). Throws with everything rolled back and the previous
    * registry back in place.
    */
-  private commitChange(change: ReturnType<Engine["prepareChange"]>, steps: PlanStep[], within?: () => void): { world: WorldChange[]; seeded: boolean } {
+  private commitChange(
+    change: Prepared, steps: PlanStep[], within?: () => void, json?: ReadonlyMap<string, string>,
+  ): { world: WorldChange[]; seeded: boolean } {
     const previous = this.registryValue;
     let world: WorldChange[] = [];
     let seeded = false;
@@ -235,7 +247,7 @@ export class Engine {
         this.applySteps(steps);
         seeded = seedIfEmpty(this.db);
         ensureGroups(this.db, change.groups);
-        world = syncWorld(this.db, change.registry);
+        world = syncWorld(this.db, change.registry, json);
         syncActions(this.db, [...BUILTIN_ACTIONS, ...change.actions], hasAdministrator(this.db));
         seedConfig(this.config);
         this.schemaHash = this.computeSchemaHash();
@@ -328,14 +340,18 @@ export class Engine {
       });
       return report!;
     }
-    const change = await sliced(() => this.prepareChange(docs));
+    const change = await this.prepareChangeSliced(docs);
+    // The stored JSON of every table, worked out before the final transaction so that it stays short.
+    const json = new Map<string, string>();
+    const { registry } = change;
+    await inSlices([...registry.tables.values()], (batch) => batch.forEach((t) => json.set(t.name, worldSchemaJson(t, registry.relationsOf(t.name)))));
     const created = new Set(change.plan.steps.filter((s) => s.kind === "create_table").map((s) => s.table));
     const staged = change.plan.steps.filter((s) => created.has(s.table));
     const rest = change.plan.steps.filter((s) => !created.has(s.table));
     if (staged.length > 0) this.config.set(STAGED_KEY, JSON.stringify([...created]));
     try {
       await inSlices(staged, (batch) => this.db.transaction(() => this.applySteps(batch)));
-      const { world, seeded } = this.commitChange(change, rest, opts.within);
+      const { world, seeded } = this.commitChange(change, rest, opts.within, json);
       return { plan: change.plan, world, warnings: change.warnings, applied: true, seeded };
     } catch (e) {
       if (staged.length > 0) await this.dropStagedSlowly([...created]);
@@ -487,7 +503,7 @@ export class Engine {
   schemaSnapshot(): Record<string, JsonValue> {
     const tables = [...this.registryValue.tables.values()]
       .filter((t) => !t.isJoin)
-      .map((t) => JSON.parse(worldSchemaJson(t, this.registryValue.relations.filter((r) => r.Subject === t.name))) as JsonValue);
+      .map((t) => JSON.parse(worldSchemaJson(t, this.registryValue.relationsOf(t.name))) as JsonValue);
     const actions = this.actions.visible(SYSTEM).map((a) => a.action as unknown as JsonValue);
     return { Tables: tables, Actions: actions };
   }
@@ -516,10 +532,26 @@ const SLICE_MS = 25;
 
 const yieldToEventLoop = () => new Promise<void>((done) => setImmediate(done));
 
-/** Runs `fn` after letting waiting requests through first. */
-async function sliced<T>(fn: () => T): Promise<T> {
-  await yieldToEventLoop();
-  return fn();
+interface Prepared {
+  registry: Registry;
+  warnings: string[];
+  actions: ActionDef[];
+  groups: string[];
+  plan: Plan;
+}
+
+/** Runs planning work: an invalid DataType is a schema error; with `plan` given, so is any refusal in it. */
+function checkedPlan(work: () => void, plan?: Plan): void {
+  try {
+    work();
+  } catch (e) {
+    if (e instanceof DdlError) throw schemaError("Invalid schema", e.message);
+    throw e;
+  }
+  if (plan && plan.refusals.length > 0) {
+    const lines = plan.refusals.map((r) => `${r.table}${r.column ? `.${r.column}` : ""}: ${r.reason}`);
+    throw new DaptinError("schema", "Schema change refused", { detail: lines.join("\n") });
+  }
 }
 
 /** Runs `run` over `items` in batches of about SLICE_MS each, yielding to the event loop between batches. */

@@ -93,6 +93,7 @@ export class Registry {
   /** For each table, the columns of other tables that point at it (for delete checks). */
   readonly referencedBy = new Map<string, { table: string; column: string; onDelete: OnDelete }[]>();
   private readonly reaches = new Map<string, Set<string>>();
+  private bySubject: Map<string, RelationDef[]> | undefined;
 
   constructor(defs: TableDef[], extraRelations: RelationDef[] = []) {
     const work = new Map<string, TableDef>();
@@ -150,6 +151,19 @@ export class Registry {
       }
     }
     for (const r of this.relations) this.linkRelation(r);
+  }
+
+  /** The relations a table declares (it is their Subject), as stored with its definition. */
+  relationsOf(table: string): RelationDef[] {
+    if (!this.bySubject) {
+      this.bySubject = new Map();
+      for (const r of this.relations) {
+        const list = this.bySubject.get(r.Subject);
+        if (list) list.push(r);
+        else this.bySubject.set(r.Subject, [r]);
+      }
+    }
+    return this.bySubject.get(table) ?? [];
   }
 
   /** The tables whose rows a delete in `table` may change: itself, and transitively those whose links cascade or clear. */
