@@ -35,7 +35,7 @@ async function start(dir: string): Promise<{ url: string; stop: () => Promise<vo
 }
 
 /** Uploads N tables; returns the upload's time and the longest /ping round trip while it ran. */
-export async function measure(url: string, n: number, prefix = "gen"): Promise<{ ms: number; maxPing: number; status: number }> {
+export async function measure(url: string, n: number, prefix = "gen", headers: Record<string, string> = {}): Promise<{ ms: number; maxPing: number; status: number }> {
   const body = JSON.stringify({ attributes: { schema_file: [{ name: `schema_${prefix}.yaml`, file: Buffer.from(generatedSchema(n, prefix)).toString("base64") }] } });
   let running = true;
   let maxPing = 0;
@@ -48,7 +48,7 @@ export async function measure(url: string, n: number, prefix = "gen"): Promise<{
     }
   })();
   const t = performance.now();
-  const r = await fetch(`${url}/action/world/upload_system_schema`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+  const r = await fetch(`${url}/action/world/upload_system_schema`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
   await r.text();
   const ms = performance.now() - t;
   running = false;
