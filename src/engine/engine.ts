@@ -237,7 +237,7 @@ export class Engine {
    * registry back in place.
    */
   private commitChange(
-    change: Prepared, steps: PlanStep[], within?: () => void, json?: ReadonlyMap<string, string>,
+    change: Prepared, steps: PlanStep[], within?: () => void, json?: ReadonlyMap<string, string>, staged: ReadonlySet<string> = new Set(),
   ): { world: WorldChange[]; seeded: boolean } {
     const previous = this.registryValue;
     let world: WorldChange[] = [];
@@ -245,6 +245,10 @@ export class Engine {
     try {
       this.db.transaction(() => {
         this.applySteps(steps);
+        // Another process starting up drops staged tables it finds (it cannot tell a crash from a change under way).
+        const have = new Set(this.db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table'`).map((r) => r.name));
+        const lost = [...staged].filter((t) => !have.has(t));
+        if (lost.length > 0) throw schemaError("Schema change interrupted", `tables ${lost.join(", ")} were dropped by another process while this change ran; send it again`);
         seeded = seedIfEmpty(this.db);
         ensureGroups(this.db, change.groups);
         world = syncWorld(this.db, change.registry, json);
@@ -351,7 +355,7 @@ export class Engine {
     if (staged.length > 0) this.config.set(STAGED_KEY, JSON.stringify([...created]));
     try {
       await inSlices(staged, (batch) => this.db.transaction(() => this.applySteps(batch)));
-      const { world, seeded } = this.commitChange(change, rest, opts.within, json);
+      const { world, seeded } = this.commitChange(change, rest, opts.within, json, created);
       return { plan: change.plan, world, warnings: change.warnings, applied: true, seeded };
     } catch (e) {
       if (staged.length > 0) await this.dropStagedSlowly([...created]);
