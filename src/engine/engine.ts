@@ -1,8 +1,9 @@
 // The engine: opens a database, loads and applies schemas, and serves data calls through one permission gate.
 // It knows nothing of HTTP or the command line; adapters call it with an explicit identity.
-import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { ensureGroups, hasAdministrator, seedConfig, seedIfEmpty, syncWorld, type WorldChange } from "./bootstrap.ts";
+import {
+  discardStagedWorld, ensureGroups, hasAdministrator, schemaHashOf, seedConfig, seedIfEmpty, stageWorldRows, syncWorld, type WorldAhead, type WorldChange,
+} from "./bootstrap.ts";
 import { ConfigStore } from "./config-store.ts";
 import { DataService, type WriteEvent } from "./data/crud.ts";
 import type { SqlDb } from "./db/dialect.ts";
@@ -19,7 +20,7 @@ import { mergeDocs, readSchemaFile, systemSchema } from "./schema/load.ts";
 import { mergeTable } from "./schema/merge.ts";
 import { Registry, RegistryError } from "./schema/registry.ts";
 import type { SchemaDoc, TableDef } from "./schema/types.ts";
-import { skippedWarning, storedDefinitions, worldSchemaJson } from "./schema/world.ts";
+import { skippedWarning, storedDefinitionPieces, worldSchemaJson } from "./schema/world.ts";
 import { decodeSchema, SchemaDecodeError } from "./schema/parse.ts";
 import { SAFE_IDENTIFIER } from "./schema/names.ts";
 import type { JsonValue } from "./schema/column-types/index.ts";
@@ -176,10 +177,15 @@ export class Engine {
    * passes before anything is written. A stored-only definition the rules refuse (written by an older version or by
    * hand) is left out with a warning instead, so a database the server wrote always opens.
    */
-  private buildRegistry(docs: SchemaDoc[]): { registry: Registry; warnings: string[]; actions: ActionDef[]; groups: string[] } {
+  private buildRegistry(docs: SchemaDoc[]): Built {
+    return toEnd(this.registryPieces(docs));
+  }
+
+  /** buildRegistry as a generator that yields between stored definitions, relations and tables. */
+  private *registryPieces(docs: SchemaDoc[]): Generator<void, Built> {
     const merged = mergeDocs([systemSchema(), ...docs]);
     const config = new Map(merged.tables.map((t) => [t.TableName, t]));
-    const stored = storedDefinitions(this.db);
+    const stored = yield* storedDefinitionPieces(this.db);
     const warnings = [...merged.warnings, ...stored.skipped.map(skippedWarning)];
     const tables: TableDef[] = [];
     const storedOnly = new Set<string>();
@@ -192,7 +198,8 @@ export class Engine {
     tables.push(...config.values());
     for (;;) {
       try {
-        return { registry: new Registry(tables, merged.relations), warnings, actions: merged.actions, groups: merged.groups };
+        const registry = yield* Registry.pieces(tables, merged.relations);
+        return { registry, warnings, actions: merged.actions, groups: merged.groups };
       } catch (e) {
         if (!(e instanceof RegistryError)) throw e;
         const culprit = e.table !== undefined && storedOnly.has(e.table) ? e.table : undefined;
@@ -206,28 +213,22 @@ export class Engine {
 
   /** Registry and plan for a change, refused (nothing written) when the schema is invalid or cannot be migrated. */
   private prepareChange(docs: SchemaDoc[]): Prepared {
-    const built = this.buildRegistry(docs);
-    const plan: Plan = { steps: [], refusals: [] };
-    checkedPlan(() => {
-      for (const _ of planning(this.db, built.registry, plan));
-    }, plan);
-    return { ...built, plan };
+    return toEnd(this.preparePieces(docs));
   }
 
-  /** prepareChange with the event loop let through between tables of the plan. */
-  private async prepareChangeSliced(docs: SchemaDoc[]): Promise<Prepared> {
-    await yieldToEventLoop();
-    const built = this.buildRegistry(docs);
+  private *preparePieces(docs: SchemaDoc[]): Generator<void, Prepared> {
+    const built = yield* this.registryPieces(docs);
     const plan: Plan = { steps: [], refusals: [] };
-    const steps = planning(this.db, built.registry, plan);
-    for (let done = false; !done; ) {
-      await yieldToEventLoop();
-      checkedPlan(() => {
-        const started = performance.now();
-        while (!done && performance.now() - started < SLICE_MS) done = steps.next().done === true;
-      });
+    try {
+      yield* planning(this.db, built.registry, plan);
+    } catch (e) {
+      if (e instanceof DdlError) throw schemaError("Invalid schema", e.message);
+      throw e;
     }
-    checkedPlan(() => {}, plan);
+    if (plan.refusals.length > 0) {
+      const lines = plan.refusals.map((r) => `${r.table}${r.column ? `.${r.column}` : ""}: ${r.reason}`);
+      throw new DaptinError("schema", "Schema change refused", { detail: lines.join("\n") });
+    }
     return { ...built, plan };
   }
 
@@ -236,9 +237,8 @@ export class Engine {
    * new registry put in force (so `within` writes through it). Throws with everything rolled back and the previous
    * registry back in place.
    */
-  private commitChange(
-    change: Prepared, steps: PlanStep[], within?: () => void, json?: ReadonlyMap<string, string>, staged: ReadonlySet<string> = new Set(),
-  ): { world: WorldChange[]; seeded: boolean } {
+  private commitChange(change: Prepared, steps: PlanStep[], within?: () => void, ahead: Ahead = {}): { world: WorldChange[]; seeded: boolean } {
+    const staged = ahead.tables ?? new Set<string>();
     const previous = this.registryValue;
     let world: WorldChange[] = [];
     let seeded = false;
@@ -251,10 +251,10 @@ export class Engine {
         if (lost.length > 0) throw schemaError("Schema change interrupted", `tables ${lost.join(", ")} were dropped by another process while this change ran; send it again`);
         seeded = seedIfEmpty(this.db);
         ensureGroups(this.db, change.groups);
-        world = syncWorld(this.db, change.registry, json);
+        world = syncWorld(this.db, change.registry, ahead);
         syncActions(this.db, [...BUILTIN_ACTIONS, ...change.actions], hasAdministrator(this.db));
         seedConfig(this.config);
-        this.schemaHash = this.computeSchemaHash();
+        this.schemaHash = ahead.hash ?? this.computeSchemaHash();
         this.config.set("schema.hash", this.schemaHash);
         if (this.config.get(STAGED_KEY)) this.config.set(STAGED_KEY, "");
         this.registryValue = change.registry;
@@ -344,21 +344,32 @@ export class Engine {
       });
       return report!;
     }
-    const change = await this.prepareChangeSliced(docs);
-    // The stored JSON of every table, worked out before the final transaction so that it stays short.
-    const json = new Map<string, string>();
+    const change = await inTurns(this.preparePieces(docs));
     const { registry } = change;
-    await inSlices([...registry.tables.values()], (batch) => batch.forEach((t) => json.set(t.name, worldSchemaJson(t, registry.relationsOf(t.name)))));
     const created = new Set(change.plan.steps.filter((s) => s.kind === "create_table").map((s) => s.table));
-    const staged = change.plan.steps.filter((s) => created.has(s.table));
+    const stagedSteps = change.plan.steps.filter((s) => created.has(s.table));
     const rest = change.plan.steps.filter((s) => !created.has(s.table));
-    if (staged.length > 0) this.config.set(STAGED_KEY, JSON.stringify([...created]));
+    // Worked out before the final transaction so that it stays short: every table's stored JSON, the new tables'
+    // world rows (written to a temporary table only this connection sees), and the schema hash.
+    const json = new Map<string, string>();
+    await inSlices([...registry.tables.values()], (batch) => batch.forEach((t) => json.set(t.name, worldSchemaJson(t, registry.relationsOf(t.name)))));
+    const known = new Set(this.db.all<{ t: string }>(sql`SELECT table_name AS t FROM world`).map((r) => r.t));
+    const unknown = [...registry.tables.values()].filter((t) => !known.has(t.name));
+    const others = this.db.all<{ table: string; json: string }>(
+      sql`SELECT table_name AS "table", world_schema_json AS json FROM world WHERE table_name NOT IN (SELECT value FROM json_each(${JSON.stringify([...json.keys()])}))`,
+    );
+    const hash = schemaHashOf([...others, ...[...json].map(([table, text]) => ({ table, json: text }))]);
+    if (stagedSteps.length > 0) this.config.set(STAGED_KEY, JSON.stringify([...created]));
     try {
-      await inSlices(staged, (batch) => this.db.transaction(() => this.applySteps(batch)));
-      const { world, seeded } = this.commitChange(change, rest, opts.within, json, created);
+      discardStagedWorld(this.db);
+      await inSlices(unknown, (batch) => this.db.transaction(() => stageWorldRows(this.db, batch, json)));
+      await inSlices(stagedSteps, (batch) => this.db.transaction(() => this.applySteps(batch)));
+      const ahead: Ahead = { json, staged: new Set(unknown.map((t) => t.name)), tables: created, hash };
+      const { world, seeded } = this.commitChange(change, rest, opts.within, ahead);
       return { plan: change.plan, world, warnings: change.warnings, applied: true, seeded };
     } catch (e) {
-      if (staged.length > 0) await this.dropStagedSlowly([...created]);
+      discardStagedWorld(this.db);
+      if (stagedSteps.length > 0) await this.dropStagedSlowly([...created]);
       throw e;
     }
   }
@@ -429,10 +440,8 @@ export class Engine {
   }
 
   private computeSchemaHash(): string {
-    const rows = this.db.all<{ j: string }>(sql`SELECT world_schema_json AS j FROM world ORDER BY table_name`);
-    const h = createHash("sha1");
-    for (const r of rows) h.update(r.j);
-    return h.digest("hex");
+    const rows = this.db.all<{ table: string; json: string }>(sql`SELECT table_name AS "table", world_schema_json AS json FROM world`);
+    return schemaHashOf(rows);
   }
 
   /** Changes whenever what a caller may see could have changed: schema, permissions, memberships. */
@@ -536,25 +545,41 @@ const SLICE_MS = 25;
 
 const yieldToEventLoop = () => new Promise<void>((done) => setImmediate(done));
 
-interface Prepared {
+/** What a live change worked out before its final transaction (see bootstrap's WorldAhead). */
+interface Ahead extends WorldAhead {
+  /** Tables created ahead (staged), which must still be there. */
+  tables?: ReadonlySet<string>;
+  hash?: string;
+}
+
+interface Built {
   registry: Registry;
   warnings: string[];
   actions: ActionDef[];
   groups: string[];
+}
+
+interface Prepared extends Built {
   plan: Plan;
 }
 
-/** Runs planning work: an invalid DataType is a schema error; with `plan` given, so is any refusal in it. */
-function checkedPlan(work: () => void, plan?: Plan): void {
-  try {
-    work();
-  } catch (e) {
-    if (e instanceof DdlError) throw schemaError("Invalid schema", e.message);
-    throw e;
+/** Runs a generator of work pieces to its end at once. */
+function toEnd<T>(pieces: Generator<void, T>): T {
+  for (;;) {
+    const next = pieces.next();
+    if (next.done) return next.value;
   }
-  if (plan && plan.refusals.length > 0) {
-    const lines = plan.refusals.map((r) => `${r.table}${r.column ? `.${r.column}` : ""}: ${r.reason}`);
-    throw new DaptinError("schema", "Schema change refused", { detail: lines.join("\n") });
+}
+
+/** Runs a generator of work pieces to its end, letting the event loop through about every SLICE_MS. */
+async function inTurns<T>(pieces: Generator<void, T>): Promise<T> {
+  for (;;) {
+    await yieldToEventLoop();
+    const started = performance.now();
+    while (performance.now() - started < SLICE_MS) {
+      const next = pieces.next();
+      if (next.done) return next.value;
+    }
   }
 }
 

@@ -95,7 +95,19 @@ export class Registry {
   private readonly reaches = new Map<string, Set<string>>();
   private bySubject: Map<string, RelationDef[]> | undefined;
 
-  constructor(defs: TableDef[], extraRelations: RelationDef[] = []) {
+  constructor(defs: TableDef[], extraRelations: RelationDef[] = [], deferred?: "deferred") {
+    if (deferred) return;
+    for (const _ of this.fill(defs, extraRelations));
+  }
+
+  /** The same registry built a piece at a time: the generator yields between relations and tables (large schemas). */
+  static *pieces(defs: TableDef[], extraRelations: RelationDef[] = []): Generator<void, Registry> {
+    const registry = new Registry([], [], "deferred");
+    yield* registry.fill(defs, extraRelations);
+    return registry;
+  }
+
+  private *fill(defs: TableDef[], extraRelations: RelationDef[]): Generator<void> {
     const work = new Map<string, TableDef>();
     for (const d of defs) work.set(d.TableName, { ...d, Columns: [...d.Columns], Relations: [] });
     const seen = new Set<string>();
@@ -139,9 +151,13 @@ export class Registry {
         fkMeta.set(`${jt}.${r.SubjectName}`, { table: r.Subject, onDelete: "cascade" });
         fkMeta.set(`${jt}.${r.ObjectName}`, { table: r.Object, onDelete: "cascade" });
       }
+      yield;
     }
 
-    for (const d of work.values()) this.tables.set(d.TableName, this.buildTable(d, fkMeta));
+    for (const d of work.values()) {
+      this.tables.set(d.TableName, this.buildTable(d, fkMeta));
+      yield;
+    }
     for (const t of this.tables.values()) {
       for (const c of t.columns) {
         if (!c.references) continue;

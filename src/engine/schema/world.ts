@@ -36,9 +36,10 @@ export function skippedWarning(s: SkippedDefinition): string {
 /**
  * Tables known only from `world` rows (created earlier, or by a file that is gone). Each row is decoded on its own
  * with the same rules as a schema file: one that breaks them (written by an older version, or by hand) is skipped
- * and reported instead of keeping the server from starting.
+ * and reported instead of keeping the server from starting. A generator that yields after each row, so a large
+ * schema can be read between requests.
  */
-export function storedDefinitions(db: SqlDb): { tables: TableDef[]; skipped: SkippedDefinition[] } {
+export function* storedDefinitionPieces(db: SqlDb): Generator<void, { tables: TableDef[]; skipped: SkippedDefinition[] }> {
   const exists = db.get(sql`SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'world'`);
   if (!exists) return { tables: [], skipped: [] };
   const rows = db.all<{ table_name: string; world_schema_json: string }>(sql`SELECT table_name, world_schema_json FROM world`);
@@ -61,6 +62,7 @@ export function storedDefinitions(db: SqlDb): { tables: TableDef[]; skipped: Ski
       if (!(e instanceof SchemaDecodeError)) throw e;
       skipped.push({ table: r.table_name, problem: e.problem.replace(/^Tables\[0\]\.?/, "") });
     }
+    yield;
   }
   return { tables, skipped };
 }
