@@ -245,7 +245,7 @@ export class Engine {
     try {
       this.db.transaction(() => {
         this.applySteps(steps);
-        // Another process starting up drops staged tables it finds (it cannot tell a crash from a change under way).
+        // Another process may have dropped staged tables it took for a crash's leftovers.
         const have = new Set(this.db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table'`).map((r) => r.name));
         const lost = [...staged].filter((t) => !have.has(t));
         if (lost.length > 0) throw schemaError("Schema change interrupted", `tables ${lost.join(", ")} were dropped by another process while this change ran; send it again`);
@@ -359,7 +359,7 @@ export class Engine {
       sql`SELECT table_name AS "table", world_schema_json AS json FROM world WHERE table_name NOT IN (SELECT value FROM json_each(${JSON.stringify([...json.keys()])}))`,
     );
     const hash = schemaHashOf([...others, ...[...json].map(([table, text]) => ({ table, json: text }))]);
-    if (stagedSteps.length > 0) this.config.set(STAGED_KEY, JSON.stringify([...created]));
+    if (stagedSteps.length > 0) this.config.set(STAGED_KEY, JSON.stringify({ pid: process.pid, tables: [...created] }));
     try {
       discardStagedWorld(this.db);
       await inSlices(unknown, (batch) => this.db.transaction(() => stageWorldRows(this.db, batch, json)));
@@ -374,12 +374,22 @@ export class Engine {
     }
   }
 
-  /** Tables a crashed schema change created and never published (no `world` row): dropped at the next start. */
+  /**
+   * Tables a crashed schema change created and never published (no `world` row): dropped at the next start. Those
+   * of a change still running in another process (the server, while the CLI opens the database) are left alone.
+   */
   private dropStaged(): void {
-    const list = this.config.get(STAGED_KEY);
-    if (!list) return;
+    const text = this.config.get(STAGED_KEY);
+    if (!text) return;
+    let staged: { pid?: number; tables?: string[] };
+    try {
+      staged = JSON.parse(text) as typeof staged;
+    } catch {
+      staged = {};
+    }
+    if (typeof staged.pid === "number" && staged.pid !== process.pid && processAlive(staged.pid)) return;
     this.db.transaction(() => {
-      for (const t of JSON.parse(list) as string[]) this.dropIfUnpublished(t);
+      for (const t of staged.tables ?? []) this.dropIfUnpublished(t);
       this.config.set(STAGED_KEY, "");
     });
   }
@@ -542,6 +552,15 @@ const STAGED_KEY = "schema.staged_tables";
 
 /** How long one synchronous piece of schema work may hold the event loop. */
 const SLICE_MS = 25;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 const yieldToEventLoop = () => new Promise<void>((done) => setImmediate(done));
 

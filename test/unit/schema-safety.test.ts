@@ -119,13 +119,20 @@ describe("schema changes while serving", () => {
     const db = join(tempDir(), "d.db");
     const { engine } = Engine.open({ dbType: "sqlite", db });
     engine.db.run(sql.raw(`CREATE TABLE "half_made" (id INTEGER PRIMARY KEY)`));
-    engine.config.set("schema.staged_tables", JSON.stringify(["half_made", "world"]));
+    // Staged by a process that is gone (pid 2^22 + 1 is above Linux's pid_max default).
+    engine.config.set("schema.staged_tables", JSON.stringify({ pid: 4194305, tables: ["half_made", "world"] }));
     engine.close();
     const again = Engine.open({ dbType: "sqlite", db }).engine;
     expect(again.db.get(sql`SELECT 1 AS x FROM sqlite_master WHERE name = 'half_made'`)).toBeUndefined();
     expect(again.db.get(sql`SELECT 1 AS x FROM sqlite_master WHERE name = 'world'`)).toBeDefined();
     expect(again.config.get("schema.staged_tables")).toBe("");
+    // A change still running elsewhere (a live process) keeps its tables.
+    again.db.run(sql.raw(`CREATE TABLE "in_progress" (id INTEGER PRIMARY KEY)`));
+    again.config.set("schema.staged_tables", JSON.stringify({ pid: process.ppid, tables: ["in_progress"] }));
     again.close();
+    const third = Engine.open({ dbType: "sqlite", db }).engine;
+    expect(third.db.get(sql`SELECT 1 AS x FROM sqlite_master WHERE name = 'in_progress'`)).toBeDefined();
+    third.close();
   });
 
   test("UserGroups are created when missing so AccessGroups can name them", () => {
