@@ -29,6 +29,7 @@ import type { ActionDef } from "./actions/types.ts";
 import { ActionRunner } from "./actions/runner.ts";
 import { syncActions } from "./actions/sync.ts";
 import { GUEST, SYSTEM, type Identity } from "./identity/identity.ts";
+import { inBatches, inTurns, toEnd } from "./turns.ts";
 import { Tokens } from "./identity/jwt.ts";
 import { Users } from "./identity/users.ts";
 import { Otp } from "./identity/otp.ts";
@@ -352,7 +353,7 @@ export class Engine {
     // Worked out before the final transaction so that it stays short: every table's stored JSON, the new tables'
     // world rows (written to a temporary table only this connection sees), and the schema hash.
     const json = new Map<string, string>();
-    await inSlices([...registry.tables.values()], (batch) => batch.forEach((t) => json.set(t.name, worldSchemaJson(t, registry.relationsOf(t.name)))));
+    await inBatches([...registry.tables.values()], (batch) => batch.forEach((t) => json.set(t.name, worldSchemaJson(t, registry.relationsOf(t.name)))));
     const known = new Set(this.db.all<{ t: string }>(sql`SELECT table_name AS t FROM world`).map((r) => r.t));
     const unknown = [...registry.tables.values()].filter((t) => !known.has(t.name));
     const others = this.db.all<{ table: string; json: string }>(
@@ -362,8 +363,8 @@ export class Engine {
     if (stagedSteps.length > 0) this.config.set(STAGED_KEY, JSON.stringify({ pid: process.pid, tables: [...created] }));
     try {
       discardStagedWorld(this.db);
-      await inSlices(unknown, (batch) => this.db.transaction(() => stageWorldRows(this.db, batch, json)));
-      await inSlices(stagedSteps, (batch) => this.db.transaction(() => this.applySteps(batch)));
+      await inBatches(unknown, (batch) => this.db.transaction(() => stageWorldRows(this.db, batch, json)));
+      await inBatches(stagedSteps, (batch) => this.db.transaction(() => this.applySteps(batch)));
       const ahead: Ahead = { json, staged: new Set(unknown.map((t) => t.name)), tables: created, hash };
       const { world, seeded } = this.commitChange(change, rest, opts.within, ahead);
       return { plan: change.plan, world, warnings: change.warnings, applied: true, seeded };
@@ -395,7 +396,7 @@ export class Engine {
   }
 
   private async dropStagedSlowly(tables: string[]): Promise<void> {
-    await inSlices(tables, (batch) => this.db.transaction(() => batch.forEach((t) => this.dropIfUnpublished(t))));
+    await inBatches(tables, (batch) => this.db.transaction(() => batch.forEach((t) => this.dropIfUnpublished(t))));
     this.config.set(STAGED_KEY, "");
   }
 
@@ -550,9 +551,6 @@ class RollBack extends Error {}
 /** `_config` key listing the tables a schema change in progress created but has not published yet. */
 const STAGED_KEY = "schema.staged_tables";
 
-/** How long one synchronous piece of schema work may hold the event loop. */
-const SLICE_MS = 25;
-
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -561,8 +559,6 @@ function processAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
-
-const yieldToEventLoop = () => new Promise<void>((done) => setImmediate(done));
 
 /** What a live change worked out before its final transaction (see bootstrap's WorldAhead). */
 interface Ahead extends WorldAhead {
@@ -580,40 +576,4 @@ interface Built {
 
 interface Prepared extends Built {
   plan: Plan;
-}
-
-/** Runs a generator of work pieces to its end at once. */
-function toEnd<T>(pieces: Generator<void, T>): T {
-  for (;;) {
-    const next = pieces.next();
-    if (next.done) return next.value;
-  }
-}
-
-/** Runs a generator of work pieces to its end, letting the event loop through about every SLICE_MS. */
-async function inTurns<T>(pieces: Generator<void, T>): Promise<T> {
-  for (;;) {
-    await yieldToEventLoop();
-    const started = performance.now();
-    while (performance.now() - started < SLICE_MS) {
-      const next = pieces.next();
-      if (next.done) return next.value;
-    }
-  }
-}
-
-/** Runs `run` over `items` in batches of about SLICE_MS each, yielding to the event loop between batches. */
-async function inSlices<T>(items: T[], run: (batch: T[]) => void): Promise<void> {
-  let i = 0;
-  let size = 1;
-  while (i < items.length) {
-    const started = performance.now();
-    const batch = items.slice(i, i + size);
-    run(batch);
-    i += batch.length;
-    const took = performance.now() - started;
-    // Statements get slower as the schema grows: size the next batch from the last one's pace.
-    size = Math.max(1, Math.min(size * 2, Math.floor((batch.length * SLICE_MS) / Math.max(took, 0.01))));
-    if (i < items.length) await yieldToEventLoop();
-  }
 }
