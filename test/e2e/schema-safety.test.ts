@@ -46,6 +46,9 @@ beforeAll(async () => {
     "      - {Name: name, ColumnType: label, DataType: varchar(100)}",
     "      - {Name: sku, ColumnType: label, DataType: varchar(20), IsUnique: true}",
     "      - {Name: code, ColumnType: measurement, DataType: int(11), IsUnique: true, IsNullable: true}",
+    "      - {Name: contact, ColumnType: email, DataType: varchar(60), IsUnique: true, IsNullable: true}",
+    "      - {Name: launch, ColumnType: date, DataType: date, IsUnique: true, IsNullable: true}",
+    "      - {Name: tags, ColumnType: json, DataType: text, IsUnique: true, IsNullable: true}",
     "",
   ].join("\n"));
   s = await startServer({ dir });

@@ -5,7 +5,8 @@ import { DaptinError, validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import type { ColumnInfo } from "../../schema/registry.ts";
 import { SERVER_MANAGED } from "../../schema/standard.ts";
-import type { Performer } from "./context.ts";
+import type { Identity } from "../../identity/identity.ts";
+import type { Performer, PerformerContext } from "./context.ts";
 import { notify } from "../types.ts";
 
 const MAX_RANDOM_ROWS = 100_000;
@@ -43,11 +44,15 @@ function fake(faker: Faker, c: ColumnInfo): JsonValue {
   return fit(faker.lorem.words(2));
 }
 
+/** Where the values of an ordered unique column (numbers, dates, times) start: after the largest one stored. */
+type Starts = Map<string, number>;
+
 /**
- * A value for a unique column: the fake value made distinct by the row number `n` and a per-attempt token (so rows of
- * this batch differ, and a clash with an existing row is retried with another token).
+ * A value for a unique column. Numbers, dates and timestamps count up from after the largest stored value (`start`),
+ * one step per row `n`; text gets a per-attempt token and the row number as a suffix (so rows of this batch differ,
+ * and a clash with an existing row is retried with another token).
  */
-function uniqueFake(faker: Faker, c: ColumnInfo, n: number, token: string): JsonValue {
+function uniqueFake(faker: Faker, c: ColumnInfo, n: number, token: string, start: number | undefined): JsonValue {
   const size = Number(/\((\d+)/.exec(c.DataType)?.[1] ?? 0);
   const suffix = `${token}${n.toString(36)}`;
   const tagged = (s: string, sep = "-") => {
@@ -59,11 +64,12 @@ function uniqueFake(faker: Faker, c: ColumnInfo, n: number, token: string): Json
     case "boolean":
       return n % 2 === 0;
     case "number":
-      return (parseInt(token, 36) % 100_000) * 100_000 + n;
+      return Math.floor(start ?? 0) + 1 + n;
     case "time": {
-      const base = Date.UTC(2000, 0, 1) + parseInt(token, 36) * 1000;
-      if (type === "date") return new Date(base + n * 86_400_000).toISOString().slice(0, 10);
-      return new Date(base + n * 1000).toISOString();
+      if (type === "time") return new Date(((parseInt(token, 36) + n) % 86_400) * 1000).toISOString().slice(11, 19);
+      const day = 86_400_000;
+      if (type === "date") return new Date((Math.floor((start ?? Date.UTC(2000, 0, 1) - day) / day) + 1 + n) * day).toISOString().slice(0, 10);
+      return new Date((start ?? Date.UTC(2000, 0, 1)) + 1000 * (1 + n)).toISOString();
     }
     case "json":
       return { word: faker.word.noun(), n: suffix };
@@ -77,9 +83,23 @@ function uniqueFake(faker: Faker, c: ColumnInfo, n: number, token: string): Json
   return tagged(typeof v === "string" ? v : String(v ?? ""));
 }
 
+/** The largest stored value of each ordered unique column, as a number (ms for times). */
+function startsOf(ctx: PerformerContext, who: Identity, table: string, columns: ColumnInfo[]): Starts {
+  const starts: Starts = new Map();
+  for (const c of columns) {
+    if (c.family.name !== "number" && !(c.family.name === "time" && c.ColumnType.toLowerCase() !== "time")) continue;
+    const [top] = ctx.data.list(who, table, { sort: `-${c.ColumnName}`, pageSize: "1", fields: c.ColumnName }).resources;
+    const v = top?.attributes[c.ColumnName];
+    const n = typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
+    if (Number.isFinite(n)) starts.set(c.ColumnName, n);
+  }
+  return starts;
+}
+
 /** Why `count` distinct values cannot exist for a unique column (booleans, enumerations), or null. */
 function uniqueLimit(c: ColumnInfo, count: number): string | null {
-  const room = c.Options?.length ? c.Options.length : c.family.name === "boolean" ? 2 : Infinity;
+  const type = c.ColumnType.toLowerCase();
+  const room = c.Options?.length ? c.Options.length : c.family.name === "boolean" ? 2 : c.family.name === "time" && type === "time" ? 86_400 : Infinity;
   return count > room ? `${c.ColumnName} is unique and has only ${room} possible values; ${count} rows cannot all differ` : null;
 }
 
@@ -108,6 +128,7 @@ export const generateRandomData: Performer = {
       if (why) throw validation("Validation failed", why, { pointer: "/attributes/count" });
     }
     const token = () => faker.string.alphanumeric({ length: 5, casing: "lower" });
+    const starts = startsOf(ctx, author, table.name, unique);
     // All rows or none.
     ctx.db.transaction(() => {
       let attempt = token();
@@ -124,7 +145,7 @@ export const generateRandomData: Performer = {
           if (v !== null) attrs[c.ColumnName] = v;
         }
         for (let tries = 1; ; tries++) {
-          for (const c of unique) attrs[c.ColumnName] = c.Options?.length ? c.Options[i]!.Value : uniqueFake(faker, c, i, attempt);
+          for (const c of unique) attrs[c.ColumnName] = c.Options?.length ? c.Options[i]!.Value : uniqueFake(faker, c, i, attempt, starts.get(c.ColumnName));
           try {
             ctx.data.createSync(author, table.name, { attributes: attrs });
             break;
