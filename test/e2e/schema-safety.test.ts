@@ -108,7 +108,7 @@ describe("names a user supplies go through the schema rules before anything is w
     const header = Array.from({ length: 5000 }, (_, i) => `c${i}`).join(",");
     const wide = await call("upload_csv_to_system_schema", { entity_name: "wide", create_if_not_exists: true, data_csv_file: file("w.csv", `${header}\n${header}\n`) });
     expect(wide.status).toBe(422);
-    expect(wide.body[0].Attributes.message).toContain("at most 2000");
+    expect(wide.body[0].Attributes.message).toContain("at most 1900");
     expect(snapshot()).toEqual(before);
   });
 });
