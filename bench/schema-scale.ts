@@ -48,7 +48,7 @@ export async function measure(url: string, n: number, prefix = "gen", headers: R
     }
   })();
   const t = performance.now();
-  const r = await fetch(`${url}/action/world/upload_system_schema`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
+  const r = await fetch(`${url}/action/world/upload_system_schema`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body, timeout: false });
   await r.text();
   const ms = performance.now() - t;
   running = false;
