@@ -1,16 +1,17 @@
 // The engine: opens a database, loads and applies schemas, and serves data calls through one permission gate.
 // It knows nothing of HTTP or the command line; adapters call it with an explicit identity.
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { sql } from "drizzle-orm";
-import { hasAdministrator, seedConfig, seedIfEmpty, syncWorld, type WorldChange } from "./bootstrap.ts";
+import {
+  discardStagedWorld, ensureGroups, hasAdministrator, schemaHashOf, seedConfig, seedIfEmpty, stageWorldRows, syncWorld, type WorldAhead, type WorldChange,
+} from "./bootstrap.ts";
 import { ConfigStore } from "./config-store.ts";
 import { DataService, type WriteEvent } from "./data/crud.ts";
 import type { SqlDb } from "./db/dialect.ts";
 import { DdlError } from "./db/ddl.ts";
-import { applyPlan, planMigration, type Plan } from "./db/migrate.ts";
+import { applyPlan, planMigration, planning, type Plan, type PlanStep } from "./db/migrate.ts";
 import { openSqlite } from "./db/sqlite.ts";
-import { DaptinError, notFound, schemaError } from "./errors.ts";
+import { DaptinError, notFound, schemaError, validation } from "./errors.ts";
 import { bytesToUuid } from "./data/ids.ts";
 import { ALLOW_ALL_PERMISSIONS, DEFAULT_PERMISSION } from "./permission/bits.ts";
 import { rowInstance, TablePermissions } from "./permission/instances.ts";
@@ -20,13 +21,16 @@ import { mergeDocs, readSchemaFile, systemSchema } from "./schema/load.ts";
 import { mergeTable } from "./schema/merge.ts";
 import { Registry, RegistryError } from "./schema/registry.ts";
 import type { SchemaDoc, TableDef } from "./schema/types.ts";
-import { storedDefinitions, worldSchemaJson } from "./schema/world.ts";
+import { skippedWarning, storedDefinitionPieces, worldSchemaJson } from "./schema/world.ts";
+import { decodeSchema, SchemaDecodeError } from "./schema/parse.ts";
+import { SAFE_IDENTIFIER } from "./schema/names.ts";
 import type { JsonValue } from "./schema/column-types/index.ts";
 import { BUILTIN_ACTIONS } from "./actions/builtin.ts";
 import type { ActionDef } from "./actions/types.ts";
 import { ActionRunner } from "./actions/runner.ts";
 import { syncActions } from "./actions/sync.ts";
 import { GUEST, SYSTEM, type Identity } from "./identity/identity.ts";
+import { inBatches, inTurns, toEnd } from "./turns.ts";
 import { Tokens } from "./identity/jwt.ts";
 import { Users } from "./identity/users.ts";
 import { Otp } from "./identity/otp.ts";
@@ -95,6 +99,8 @@ export class Engine {
   private readonly throttle = new Throttle();
   /** `_config` backend values read by `setting`, forgotten whenever settings may have changed. */
   private readonly settings = new Map<string, string | undefined>();
+  /** Schema changes while serving run one after another. */
+  private schemaQueue: Promise<void> = Promise.resolve();
 
   private constructor(readonly db: SqlDb) {
     this.config = new ConfigStore(db);
@@ -105,6 +111,7 @@ export class Engine {
       tablePermissions: this.tablePermissions,
       defaultRowPermission: () => (this.adminExists ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS),
       encryptionSecret: () => this.encryptionSecret,
+      checkDefinition: (value) => this.checkStoredDefinition(value),
       afterCommit: (e) => {
         // What a write changed: its table, the tables it wrote links into, and for a delete every table its cascades
         // reach. Each cache built from those tables goes.
@@ -138,8 +145,8 @@ export class Engine {
           return engine.mailSender;
         },
         lockedDown: () => this.refreshState(),
-        applySchema: (docs) => this.applySchema({ schemaDocs: docs }),
-        reload: () => this.applySchema({ schemaFiles: this.schemaFiles }),
+        applySchema: (docs, opts) => this.changeSchema(docs, opts),
+        reload: () => this.changeSchema(this.schemaFiles.map(readSchemaFile)),
         schemaSnapshot: () => this.schemaSnapshot(),
         publish: (topic, payload) => {
           for (const l of this.topicListeners) l(topic, payload);
@@ -222,31 +229,55 @@ export class Engine {
     return this.db.get(sql`SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ${name}`) !== undefined;
   }
 
-  private buildRegistry(docs: SchemaDoc[]): { registry: Registry; warnings: string[]; actions: ActionDef[] } {
+  /**
+   * The registry of the system schema, the stored definitions and `docs`: the one validation every schema change
+   * passes before anything is written. A stored-only definition the rules refuse (written by an older version or by
+   * hand) is left out with a warning instead, so a database the server wrote always opens.
+   */
+  private buildRegistry(docs: SchemaDoc[]): Built {
+    return toEnd(this.registryPieces(docs));
+  }
+
+  /** buildRegistry as a generator that yields between stored definitions, relations and tables. */
+  private *registryPieces(docs: SchemaDoc[]): Generator<void, Built> {
     const merged = mergeDocs([systemSchema(), ...docs]);
     const config = new Map(merged.tables.map((t) => [t.TableName, t]));
+    const stored = yield* storedDefinitionPieces(this.db);
+    const warnings = [...merged.warnings, ...stored.skipped.map(skippedWarning)];
     const tables: TableDef[] = [];
-    for (const stored of storedDefinitions(this.db)) {
-      const fromFile = config.get(stored.TableName);
-      tables.push(fromFile ? mergeTable(stored, fromFile, "full") : stored);
-      config.delete(stored.TableName);
+    const storedOnly = new Set<string>();
+    for (const def of stored.tables) {
+      const fromFile = config.get(def.TableName);
+      tables.push(fromFile ? mergeTable(def, fromFile, "full") : def);
+      if (!fromFile) storedOnly.add(def.TableName);
+      config.delete(def.TableName);
     }
     tables.push(...config.values());
-    try {
-      return { registry: new Registry(tables, merged.relations), warnings: merged.warnings, actions: merged.actions };
-    } catch (e) {
-      if (e instanceof RegistryError) throw schemaError("Invalid schema", e.message);
-      throw e;
+    for (;;) {
+      try {
+        const registry = yield* Registry.pieces(tables, merged.relations);
+        return { registry, warnings, actions: merged.actions, groups: merged.groups };
+      } catch (e) {
+        if (!(e instanceof RegistryError)) throw e;
+        const culprit = e.table !== undefined && storedOnly.has(e.table) ? e.table : undefined;
+        if (culprit === undefined) throw schemaError("Invalid schema", e.message);
+        storedOnly.delete(culprit);
+        tables.splice(tables.findIndex((t) => t.TableName === culprit), 1);
+        warnings.push(skippedWarning({ table: culprit, problem: e.message }));
+      }
     }
   }
 
-  private applySchema(opts: OpenOptions): ApplyReport {
-    this.config.ensureTable();
-    const docs = [...(opts.schemaFiles ?? []).map(readSchemaFile), ...(opts.schemaDocs ?? [])];
-    const { registry, warnings, actions } = this.buildRegistry(docs);
-    let plan: Plan;
+  /** Registry and plan for a change, refused (nothing written) when the schema is invalid or cannot be migrated. */
+  private prepareChange(docs: SchemaDoc[]): Prepared {
+    return toEnd(this.preparePieces(docs));
+  }
+
+  private *preparePieces(docs: SchemaDoc[]): Generator<void, Prepared> {
+    const built = yield* this.registryPieces(docs);
+    const plan: Plan = { steps: [], refusals: [] };
     try {
-      plan = planMigration(this.db, registry);
+      yield* planning(this.db, built.registry, plan);
     } catch (e) {
       if (e instanceof DdlError) throw schemaError("Invalid schema", e.message);
       throw e;
@@ -255,6 +286,73 @@ export class Engine {
       const lines = plan.refusals.map((r) => `${r.table}${r.column ? `.${r.column}` : ""}: ${r.reason}`);
       throw new DaptinError("schema", "Schema change refused", { detail: lines.join("\n") });
     }
+    return { ...built, plan };
+  }
+
+  /**
+   * Inside one transaction: the plan's statements, seeds, groups, `world` and `action` rows, the schema hash, and the
+   * new registry put in force (so `within` writes through it). Throws with everything rolled back and the previous
+   * registry back in place.
+   */
+  private commitChange(change: Prepared, steps: PlanStep[], within?: () => void, ahead: Ahead = {}): { world: WorldChange[]; seeded: boolean } {
+    const staged = ahead.tables ?? new Set<string>();
+    const previous = this.registryValue;
+    let world: WorldChange[] = [];
+    let seeded = false;
+    try {
+      this.db.transaction(() => {
+        this.applySteps(steps);
+        // Another process may have dropped staged tables it took for a crash's leftovers.
+        const have = new Set(this.db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table'`).map((r) => r.name));
+        const lost = [...staged].filter((t) => !have.has(t));
+        if (lost.length > 0) throw schemaError("Schema change interrupted", `tables ${lost.join(", ")} were dropped by another process while this change ran; send it again`);
+        seeded = seedIfEmpty(this.db);
+        ensureGroups(this.db, change.groups);
+        world = syncWorld(this.db, change.registry, ahead);
+        syncActions(this.db, [...BUILTIN_ACTIONS, ...change.actions], hasAdministrator(this.db));
+        seedConfig(this.config);
+        this.schemaHash = ahead.hash ?? this.computeSchemaHash();
+        this.config.set("schema.hash", this.schemaHash);
+        if (this.config.get(STAGED_KEY)) this.config.set(STAGED_KEY, "");
+        this.registryValue = change.registry;
+        this.db.forgetPrepared();
+        within?.();
+      });
+    } catch (e) {
+      if (this.registryValue !== previous) {
+        this.registryValue = previous;
+        this.db.forgetPrepared();
+        if (previous) this.refreshState();
+      }
+      throw e;
+    }
+    this.refreshState();
+    return { world, seeded };
+  }
+
+  /** Runs planned statements; what the database still refuses (duplicates for a new unique index) is a schema error. */
+  private applySteps(steps: PlanStep[]): void {
+    try {
+      applyPlan(this.db, { steps, refusals: [] });
+    } catch (e) {
+      const c = this.db.constraintOf(e);
+      if (c) {
+        throw new DaptinError("schema", "Schema change refused", {
+          detail: c.kind === "unique" ? `${c.detail.replace(/^.*failed: /, "")}: existing rows have duplicate values, so a unique index cannot be created` : c.detail,
+        });
+      }
+      // The validation should have refused anything else; say what SQLite said rather than fail the request.
+      if (e instanceof Error && "code" in e && String(e.code).startsWith("SQLITE_")) throw schemaError("Schema change refused", `SQLite: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private applySchema(opts: OpenOptions): ApplyReport {
+    this.config.ensureTable();
+    this.dropStaged();
+    const docs = [...(opts.schemaFiles ?? []).map(readSchemaFile), ...(opts.schemaDocs ?? [])];
+    const change = this.prepareChange(docs);
+    const { registry, warnings, plan } = change;
     if (opts.dryRun) {
       // World changes of a dry run are computed inside a transaction that is rolled back.
       let world: WorldChange[] = [];
@@ -271,29 +369,127 @@ export class Engine {
       this.registryValue = registry;
       return { plan, world, warnings, applied: false, seeded: false };
     }
-    let world: WorldChange[] = [];
-    let seeded = false;
-    this.db.transaction(() => {
-      try {
-        applyPlan(this.db, plan);
-      } catch (e) {
-        const c = this.db.constraintOf(e);
-        if (!c) throw e;
-        throw new DaptinError("schema", "Schema change refused", {
-          detail: c.kind === "unique" ? `${c.detail.replace(/^.*failed: /, "")}: existing rows have duplicate values, so a unique index cannot be created` : c.detail,
-        });
-      }
-      seeded = seedIfEmpty(this.db);
-      world = syncWorld(this.db, registry);
-      syncActions(this.db, [...BUILTIN_ACTIONS, ...actions], hasAdministrator(this.db));
-      seedConfig(this.config);
-      this.schemaHash = this.computeSchemaHash();
-      this.config.set("schema.hash", this.schemaHash);
-    });
-    this.registryValue = registry;
-    this.db.forgetPrepared();
-    this.refreshState();
+    const { world, seeded } = this.commitChange(change, plan.steps);
     return { plan, world, warnings, applied: true, seeded };
+  }
+
+  /**
+   * A schema change while serving (schema actions). One at a time. `alter` (a column or table change that edits
+   * stored definitions) runs first, in the same transaction as the rest; `within` (imported rows) last, with the new
+   * registry in force: if anything throws, nothing is written and the registry in force stays the previous one.
+   *
+   * New tables are created first, in short transactions with the event loop free in between (SQLite re-reads its
+   * schema table for every CREATE, so a large upload's DDL takes seconds; nobody sees those tables until the final
+   * transaction writes their `world` rows). Everything else, including changes to existing tables, is that final
+   * transaction. If it fails, the staged tables are dropped again (or at the next start, after a crash).
+   */
+  async changeSchema(docs: SchemaDoc[], opts: { alter?: () => void; within?: () => void } = {}): Promise<ApplyReport> {
+    const turn = this.schemaQueue.then(() => this.changeSchemaNow(docs, opts));
+    this.schemaQueue = turn.then(() => undefined, () => undefined);
+    return turn;
+  }
+
+  private async changeSchemaNow(docs: SchemaDoc[], opts: { alter?: () => void; within?: () => void }): Promise<ApplyReport> {
+    if (opts.alter) {
+      // An alter edits the stored definitions the registry is built from: plan and commit inside its transaction.
+      let report: ApplyReport | undefined;
+      this.db.transaction(() => {
+        opts.alter!();
+        const change = this.prepareChange(docs);
+        const { world, seeded } = this.commitChange(change, change.plan.steps, opts.within);
+        report = { plan: change.plan, world, warnings: change.warnings, applied: true, seeded };
+      });
+      return report!;
+    }
+    const change = await inTurns(this.preparePieces(docs));
+    const { registry } = change;
+    const created = new Set(change.plan.steps.filter((s) => s.kind === "create_table").map((s) => s.table));
+    const stagedSteps = change.plan.steps.filter((s) => created.has(s.table));
+    const rest = change.plan.steps.filter((s) => !created.has(s.table));
+    // Worked out before the final transaction so that it stays short: every table's stored JSON, the new tables'
+    // world rows (written to a temporary table only this connection sees), and the schema hash.
+    const json = new Map<string, string>();
+    await inBatches([...registry.tables.values()], (batch) => batch.forEach((t) => json.set(t.name, worldSchemaJson(t, registry.relationsOf(t.name)))));
+    const known = new Set(this.db.all<{ t: string }>(sql`SELECT table_name AS t FROM world`).map((r) => r.t));
+    const unknown = [...registry.tables.values()].filter((t) => !known.has(t.name));
+    const others = this.db.all<{ table: string; json: string }>(
+      sql`SELECT table_name AS "table", world_schema_json AS json FROM world WHERE table_name NOT IN (SELECT value FROM json_each(${JSON.stringify([...json.keys()])}))`,
+    );
+    const hash = schemaHashOf([...others, ...[...json].map(([table, text]) => ({ table, json: text }))]);
+    if (stagedSteps.length > 0) this.config.set(STAGED_KEY, JSON.stringify({ pid: process.pid, tables: [...created] }));
+    try {
+      discardStagedWorld(this.db);
+      await inBatches(unknown, (batch) => this.db.transaction(() => stageWorldRows(this.db, batch, json)));
+      await inBatches(stagedSteps, (batch) => this.db.transaction(() => this.applySteps(batch)));
+      const ahead: Ahead = { json, staged: new Set(unknown.map((t) => t.name)), tables: created, hash };
+      const { world, seeded } = this.commitChange(change, rest, opts.within, ahead);
+      return { plan: change.plan, world, warnings: change.warnings, applied: true, seeded };
+    } catch (e) {
+      discardStagedWorld(this.db);
+      if (stagedSteps.length > 0) await this.dropStagedSlowly([...created]);
+      throw e;
+    }
+  }
+
+  /**
+   * Tables a crashed schema change created and never published (no `world` row): dropped at the next start. Those
+   * of a change still running in another process (the server, while the CLI opens the database) are left alone.
+   */
+  private dropStaged(): void {
+    const text = this.config.get(STAGED_KEY);
+    if (!text) return;
+    let staged: { pid?: number; tables?: string[] };
+    try {
+      staged = JSON.parse(text) as typeof staged;
+    } catch {
+      staged = {};
+    }
+    if (typeof staged.pid === "number" && staged.pid !== process.pid && processAlive(staged.pid)) return;
+    this.db.transaction(() => {
+      for (const t of staged.tables ?? []) this.dropIfUnpublished(t);
+      this.config.set(STAGED_KEY, "");
+    });
+  }
+
+  private async dropStagedSlowly(tables: string[]): Promise<void> {
+    await inBatches(tables, (batch) => this.db.transaction(() => batch.forEach((t) => this.dropIfUnpublished(t))));
+    this.config.set(STAGED_KEY, "");
+  }
+
+  private dropIfUnpublished(table: string): void {
+    if (!SAFE_IDENTIFIER.test(table)) return;
+    if (this.db.get(sql`SELECT 1 AS x FROM world WHERE table_name = ${table}`)) return;
+    this.db.run(sql.raw(`DROP TABLE IF EXISTS "${table}"`));
+  }
+
+  /**
+   * A definition written to `world.world_schema_json` through the API must be one the engine can start with: it is
+   * decoded and validated as a schema file's table would be, and planned against the database (nothing written).
+   */
+  checkStoredDefinition(value: JsonValue): string {
+    let parsed: unknown = value;
+    if (typeof value === "string") {
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        throw validation("Validation failed", "world_schema_json must be a JSON table definition", { pointer: "/data/attributes/world_schema_json" });
+      }
+    }
+    try {
+      const doc = decodeSchema({ Tables: [parsed] }).doc;
+      if (doc.Tables.length !== 1) throw new SchemaDecodeError([], "world_schema_json must be one table definition");
+      const def = doc.Tables[0]!;
+      const tables = [...this.registryValue.tables.values()].filter((t) => !t.isJoin && t.name !== def.TableName).map((t) => t.def);
+      const plan = planMigration(this.db, new Registry([...tables, def], this.registryValue.relations.filter((r) => r.Subject !== def.TableName)));
+      const refusal = plan.refusals[0];
+      if (refusal) throw new DdlError(`${refusal.table}${refusal.column ? `.${refusal.column}` : ""}: ${refusal.reason}`);
+      return JSON.stringify(parsed);
+    } catch (e) {
+      if (e instanceof SchemaDecodeError || e instanceof RegistryError || e instanceof DdlError) {
+        throw validation("Validation failed", `world_schema_json: ${e.message.replace(/^Tables\[0\]\.?/, "")}`, { pointer: "/data/attributes/world_schema_json" });
+      }
+      throw e;
+    }
   }
 
   /** The registry from the stored definitions alone; null when the database needs migrating first. */
@@ -311,10 +507,8 @@ export class Engine {
   }
 
   private computeSchemaHash(): string {
-    const rows = this.db.all<{ j: string }>(sql`SELECT world_schema_json AS j FROM world ORDER BY table_name`);
-    const h = createHash("sha1");
-    for (const r of rows) h.update(r.j);
-    return h.digest("hex");
+    const rows = this.db.all<{ table: string; json: string }>(sql`SELECT table_name AS "table", world_schema_json AS json FROM world`);
+    return schemaHashOf(rows);
   }
 
   /** Changes whenever what a caller may see could have changed: schema, permissions, memberships. */
@@ -391,7 +585,7 @@ export class Engine {
   schemaSnapshot(): Record<string, JsonValue> {
     const tables = [...this.registryValue.tables.values()]
       .filter((t) => !t.isJoin)
-      .map((t) => JSON.parse(worldSchemaJson(t, this.registryValue.relations.filter((r) => r.Subject === t.name))) as JsonValue);
+      .map((t) => JSON.parse(worldSchemaJson(t, this.registryValue.relationsOf(t.name))) as JsonValue);
     const actions = this.actions.visible(SYSTEM).map((a) => a.action as unknown as JsonValue);
     return { Tables: tables, Actions: actions };
   }
@@ -411,3 +605,33 @@ export class Engine {
 }
 
 class RollBack extends Error {}
+
+/** `_config` key listing the tables a schema change in progress created but has not published yet. */
+const STAGED_KEY = "schema.staged_tables";
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** What a live change worked out before its final transaction (see bootstrap's WorldAhead). */
+interface Ahead extends WorldAhead {
+  /** Tables created ahead (staged), which must still be there. */
+  tables?: ReadonlySet<string>;
+  hash?: string;
+}
+
+interface Built {
+  registry: Registry;
+  warnings: string[];
+  actions: ActionDef[];
+  groups: string[];
+}
+
+interface Prepared extends Built {
+  plan: Plan;
+}

@@ -53,6 +53,8 @@ export interface DataContext {
   encryptionSecret(): string | undefined;
   /** Called after a write commits (the event bus hooks in here). */
   afterCommit(event: WriteEvent): void;
+  /** A table definition written to `world.world_schema_json`, validated as the schema rules want (a 422 otherwise). */
+  checkDefinition(value: JsonValue): JsonValue;
 }
 
 /** A committed write: what it changed, as precisely as the writer knows. */
@@ -413,6 +415,7 @@ export class DataService {
       conformed[k] = rule ? conform(rule.Tags, raw) : raw;
     }
     if (table.name === "action" && "action_schema" in conformed) conformed.action_schema = checkActionSchema(conformed.action_schema!);
+    if (table.name === "world" && "world_schema_json" in conformed) conformed.world_schema_json = this.ctx.checkDefinition(conformed.world_schema_json!);
     const broken = firstViolation(table.def.Validations, conformed);
     if (broken) throw validation("Validation failed", broken.message, { pointer: `/data/attributes/${broken.column}` });
     for (const [k, v] of Object.entries(conformed)) {

@@ -35,8 +35,18 @@ interface DbColumn {
 const normType = (t: string) => t.toLowerCase().replace(/\s+/g, "");
 
 export function planMigration(db: SqlDb, registry: Registry): Plan {
+  const plan: Plan = { steps: [], refusals: [] };
+  for (const _ of planning(db, registry, plan));
+  return plan;
+}
+
+/**
+ * The same plan, worked out a table at a time: the generator fills `plan` and yields after each table, so a caller
+ * can pause between tables (a large upload's plan takes longer than a request may wait).
+ */
+export function* planning(db: SqlDb, registry: Registry, plan: Plan): Generator<void> {
   const steps: PlanStep[] = [];
-  const refusals: Refusal[] = [];
+  const refusals = plan.refusals;
   const existing = new Set(db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table'`).map((r) => r.name));
   const indexes = new Set(db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'index'`).map((r) => r.name));
   const indexSteps: PlanStep[] = [];
@@ -86,8 +96,9 @@ export function planMigration(db: SqlDb, registry: Registry): Plan {
     for (const ix of wantedIndexes(table)) {
       if (recreate || !indexes.has(ix.name)) indexSteps.push({ kind: "create_index", table: table.name, target: ix.name, statements: [createIndex(table.name, ix)] });
     }
+    yield;
   }
-  return { steps: [...steps, ...indexSteps], refusals };
+  plan.steps.push(...steps, ...indexSteps);
 }
 
 export function applyPlan(db: SqlDb, plan: Plan): void {

@@ -43,6 +43,8 @@ export interface MergedSchema {
   tables: TableDef[];
   relations: RelationDef[];
   actions: ActionDef[];
+  /** Group names the documents declare (`UserGroups`), first mention first. */
+  groups: string[];
   warnings: string[];
 }
 
@@ -51,6 +53,7 @@ export function mergeDocs(docs: SchemaDoc[]): MergedSchema {
   const tables = new Map<string, TableDef>();
   let relations: RelationDef[] = [];
   const actions: ActionDef[] = [];
+  const groups = new Set<string>();
   const warnings: string[] = [];
   for (const doc of docs) {
     for (const t of doc.Tables) {
@@ -59,7 +62,8 @@ export function mergeDocs(docs: SchemaDoc[]): MergedSchema {
     }
     relations = mergeRelations(relations, doc.Relations);
     actions.push(...doc.Actions);
+    for (const g of doc.UserGroups ?? []) groups.add(g);
     warnings.push(...doc.warnings);
   }
-  return { tables: [...tables.values()], relations, actions, warnings };
+  return { tables: [...tables.values()], relations, actions, groups: [...groups], warnings };
 }

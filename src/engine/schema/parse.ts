@@ -7,6 +7,7 @@ import { parsePermission, PermissionSyntaxError } from "../permission/bits.ts";
 import type { ActionDef, OutcomeDef } from "../actions/types.ts";
 import type { JsonValue } from "./column-types/index.ts";
 import { underscore } from "./names.ts";
+import { columnNameProblem, MAX_COLUMNS, tableNameProblem } from "./validate.ts";
 import {
   RELATION_KINDS,
   type ColumnDef,
@@ -32,7 +33,8 @@ export class SchemaParseError extends Error {
 
 type Path = (string | number)[];
 
-class DecodeError extends Error {
+/** A problem in an already-parsed value (no file to name a line of): `path` says where, `message` what. */
+export class SchemaDecodeError extends Error {
   constructor(
     readonly path: Path,
     readonly problem: string,
@@ -63,7 +65,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 
 /** Reads a mapping into canonical-key -> [value, raw key]; unknown keys become warnings. */
 function fields(ctx: Ctx, value: unknown, path: Path, known: readonly string[]): Map<string, [unknown, string]> {
-  if (!isObj(value)) throw new DecodeError(path, `${label(path)} must be a mapping (key: value)`);
+  if (!isObj(value)) throw new SchemaDecodeError(path, `${label(path)} must be a mapping (key: value)`);
   let canon = canonicalMaps.get(known);
   if (!canon) canonicalMaps.set(known, (canon = new Map(known.map((k) => [keyOf(k), k]))));
   const out = new Map<string, [unknown, string]>();
@@ -79,27 +81,27 @@ function str(v: unknown, path: Path): string {
   if (v === null || v === undefined) return "";
   // Numbers and booleans are read as their text (Daptin rejects the whole file for `DefaultValue: 0`).
   if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") return String(v);
-  throw new DecodeError(path, `${label(path)} must be a text value`);
+  throw new SchemaDecodeError(path, `${label(path)} must be a text value`);
 }
 
 function bool(v: unknown, path: Path): boolean {
   if (typeof v === "boolean") return v;
   if (v === "true" || v === "false") return v === "true";
-  throw new DecodeError(path, `${label(path)} must be true or false`);
+  throw new SchemaDecodeError(path, `${label(path)} must be true or false`);
 }
 
 function perm(v: unknown, path: Path): number {
   try {
     return parsePermission(v);
   } catch (e) {
-    if (e instanceof PermissionSyntaxError) throw new DecodeError(path, `${label(path)}: ${e.message}`);
+    if (e instanceof PermissionSyntaxError) throw new SchemaDecodeError(path, `${label(path)}: ${e.message}`);
     throw e;
   }
 }
 
 function list<T>(v: unknown, path: Path, item: (v: unknown, p: Path) => T): T[] {
   if (v === null || v === undefined) return [];
-  if (!Array.isArray(v)) throw new DecodeError(path, `${label(path)} must be a list`);
+  if (!Array.isArray(v)) throw new SchemaDecodeError(path, `${label(path)} must be a list`);
   return v.map((x, i) => item(x, [...path, i]));
 }
 
@@ -133,7 +135,7 @@ function column(ctx: Ctx, value: unknown, path: Path): ColumnDef {
   let name = r.s("Name");
   const columnName = underscore(r.s("ColumnName") || name);
   if (!name) name = columnName;
-  if (!columnName) throw new DecodeError(path, `${label(path)} needs a Name or ColumnName`);
+  if (!columnName) throw new SchemaDecodeError(path, `${label(path)} needs a Name or ColumnName`);
   const col: ColumnDef = {
     Name: name,
     ColumnName: columnName,
@@ -161,7 +163,7 @@ function column(ctx: Ctx, value: unknown, path: Path): ColumnDef {
 function option(ctx: Ctx, value: unknown, path: Path): ColumnOption {
   if (!isObj(value)) return { Value: str(value, path) };
   const r = reader(fields(ctx, value, path, ["Value", "Label", "ValueType"]), path);
-  if (r.s("Value") === "") throw new DecodeError(path, `${label(path)} needs a Value`);
+  if (r.s("Value") === "") throw new SchemaDecodeError(path, `${label(path)} needs a Value`);
   const out: ColumnOption = { Value: r.s("Value") };
   if (r.has("Label")) out.Label = r.s("Label");
   if (r.has("ValueType")) out.ValueType = r.s("ValueType");
@@ -175,10 +177,10 @@ function relation(ctx: Ctx, value: unknown, path: Path): RelationDef {
   const subject = r.s("Subject");
   const object = r.s("Object");
   const kind = r.s("Relation").toLowerCase() as RelationKind;
-  if (!subject) throw new DecodeError(path, `${label(path)} needs a Subject`);
-  if (!object) throw new DecodeError(path, `${label(path)} needs an Object`);
+  if (!subject) throw new SchemaDecodeError(path, `${label(path)} needs a Subject`);
+  if (!object) throw new SchemaDecodeError(path, `${label(path)} needs an Object`);
   if (!RELATION_KINDS.includes(kind)) {
-    throw new DecodeError(r.at("Relation"), `${label(path)}.Relation "${r.s("Relation")}" is not one of ${RELATION_KINDS.join(", ")}`);
+    throw new SchemaDecodeError(r.at("Relation"), `${label(path)}.Relation "${r.s("Relation")}" is not one of ${RELATION_KINDS.join(", ")}`);
   }
   const rel: RelationDef = {
     Subject: subject,
@@ -190,7 +192,7 @@ function relation(ctx: Ctx, value: unknown, path: Path): RelationDef {
   if (r.has("Columns") && r.raw("Columns") !== null) rel.Columns = list(r.raw("Columns"), r.at("Columns"), (v, p) => column(ctx, v, p));
   if (r.has("OnDelete") && r.s("OnDelete") !== "") {
     const od = ON_DELETE[keyOf(r.s("OnDelete"))];
-    if (!od) throw new DecodeError(r.at("OnDelete"), `${label(path)}.OnDelete "${r.s("OnDelete")}" is not one of restrict, set_null, cascade`);
+    if (!od) throw new SchemaDecodeError(r.at("OnDelete"), `${label(path)}.OnDelete "${r.s("OnDelete")}" is not one of restrict, set_null, cascade`);
     rel.OnDelete = od;
   }
   return rel;
@@ -199,7 +201,7 @@ function relation(ctx: Ctx, value: unknown, path: Path): RelationDef {
 function groupBinding(ctx: Ctx, value: unknown, path: Path): GroupBinding {
   if (!isObj(value)) return { Name: str(value, path) };
   const r = reader(fields(ctx, value, path, ["Name", "Permission"]), path);
-  if (!r.s("Name")) throw new DecodeError(path, `${label(path)} needs a Name`);
+  if (!r.s("Name")) throw new SchemaDecodeError(path, `${label(path)} needs a Name`);
   const out: GroupBinding = { Name: r.s("Name") };
   if (r.has("Permission")) out.Permission = perm(r.raw("Permission"), r.at("Permission"));
   return out;
@@ -221,12 +223,16 @@ function table(ctx: Ctx, value: unknown, path: Path, explicit: Map<string, Set<s
   const f = fields(ctx, value, path, TABLE_KEYS);
   const r = reader(f, path);
   const name = underscore(r.s("TableName"));
-  if (!name) throw new DecodeError(path, `${label(path)} needs a TableName`);
-  if (name.length < 2) throw new DecodeError(r.at("TableName"), `${label(path)}.TableName "${name}" must be at least 2 characters`);
+  if (!name) throw new SchemaDecodeError(path, `${label(path)} needs a TableName`);
+  const nameProblem = tableNameProblem(name);
+  if (nameProblem) throw new SchemaDecodeError(r.at("TableName"), `${label(path)}.${nameProblem}`);
   const columns = list(r.raw("Columns"), r.at("Columns"), (v, p) => column(ctx, v, p));
+  if (columns.length > MAX_COLUMNS) throw new SchemaDecodeError(r.at("Columns"), `table ${name}: ${columns.length} columns; a table can have at most ${MAX_COLUMNS}`);
   const seen = new Set<string>();
   columns.forEach((c, i) => {
-    if (seen.has(c.ColumnName)) throw new DecodeError([...r.at("Columns"), i], `table ${name}: column "${c.ColumnName}" is declared twice`);
+    const problem = columnNameProblem(c.ColumnName);
+    if (problem) throw new SchemaDecodeError([...r.at("Columns"), i], `table ${name}: ${problem}`);
+    if (seen.has(c.ColumnName)) throw new SchemaDecodeError([...r.at("Columns"), i], `table ${name}: column "${c.ColumnName}" is declared twice`);
     seen.add(c.ColumnName);
   });
   const t: TableDef = {
@@ -263,14 +269,14 @@ const OUTCOME_KEYS = ["Type", "Method", "Reference", "Condition", "Attributes", 
 
 function outcome(ctx: Ctx, value: unknown, path: Path): OutcomeDef {
   const r = reader(fields(ctx, value, path, OUTCOME_KEYS), path);
-  if (!r.s("Type")) throw new DecodeError(path, `${label(path)} needs a Type (a table, a performer or a response type)`);
-  if (!r.s("Method")) throw new DecodeError(path, `${label(path)} needs a Method (POST, GET, GET_BY_ID, PATCH, DELETE, EXECUTE, ACTIONRESPONSE, ...)`);
+  if (!r.s("Type")) throw new SchemaDecodeError(path, `${label(path)} needs a Type (a table, a performer or a response type)`);
+  if (!r.s("Method")) throw new SchemaDecodeError(path, `${label(path)} needs a Method (POST, GET, GET_BY_ID, PATCH, DELETE, EXECUTE, ACTIONRESPONSE, ...)`);
   const out: OutcomeDef = { Type: r.s("Type"), Method: r.s("Method").toUpperCase() };
   if (r.s("Reference")) out.Reference = r.s("Reference");
   if (r.s("Condition")) out.Condition = r.s("Condition");
   const attrs = r.raw("Attributes");
   if (attrs !== undefined && attrs !== null) {
-    if (!isObj(attrs)) throw new DecodeError(r.at("Attributes"), `${label(path)}.Attributes must be a mapping`);
+    if (!isObj(attrs)) throw new SchemaDecodeError(r.at("Attributes"), `${label(path)}.Attributes must be a mapping`);
     out.Attributes = attrs as Record<string, JsonValue>;
   }
   for (const k of ["SkipInResponse", "LogToConsole", "ContinueOnError"] as const) if (r.b(k)) out[k] = true;
@@ -285,8 +291,8 @@ const ACTION_KEYS = [
 function action(ctx: Ctx, value: unknown, path: Path): ActionDef {
   const r = reader(fields(ctx, value, path, ACTION_KEYS), path);
   const name = r.s("Name");
-  if (!name) throw new DecodeError(path, `${label(path)} needs a Name`);
-  if (!r.s("OnType")) throw new DecodeError(path, `${label(path)} (${name}) needs an OnType (the table it acts on)`);
+  if (!name) throw new SchemaDecodeError(path, `${label(path)} needs a Name`);
+  if (!r.s("OnType")) throw new SchemaDecodeError(path, `${label(path)} (${name}) needs an OnType (the table it acts on)`);
   const def: ActionDef = {
     Name: name,
     Label: r.s("Label") || name,
@@ -308,7 +314,7 @@ function action(ctx: Ctx, value: unknown, path: Path): ActionDef {
 
 const TOP_KEYS = [
   "Tables", "Relations", "Actions", "StateMachineDescriptions", "ExchangeContracts", "Tasks", "Streams",
-  "Imports", "EnableGraphQL",
+  "Imports", "EnableGraphQL", "UserGroups",
 ] as const;
 
 /** Decodes an already-parsed schema value (a stored `world_schema_json`, an uploaded document). */
@@ -320,6 +326,14 @@ export function decodeSchema(value: unknown): { doc: SchemaDoc; warningPaths: { 
   doc.Tables = list(r.raw("Tables"), r.at("Tables"), (v, p) => table(ctx, v, p, doc.explicitKeys));
   doc.Relations = list(r.raw("Relations"), r.at("Relations"), (v, p) => relation(ctx, v, p));
   doc.Actions = list(r.raw("Actions"), r.at("Actions"), (v, p) => action(ctx, v, p));
+  if (r.has("UserGroups") && r.raw("UserGroups") !== null) {
+    doc.UserGroups = list(r.raw("UserGroups"), r.at("UserGroups"), (v, p) => {
+      const name = groupBinding(ctx, v, p).Name.trim();
+      if (!name) throw new SchemaDecodeError(p, `${label(p)} needs a group name`);
+      if (name.length > 80) throw new SchemaDecodeError(p, `${label(p)}: a group name has at most 80 characters`);
+      return name;
+    });
+  }
   return { doc, warningPaths: ctx.warnings };
 }
 
@@ -370,7 +384,7 @@ export function parseSchema(text: string, file: string): SchemaDoc {
     doc.warnings = warningPaths.map((w) => `${file}:${lineAt(text, w.path)}: ${w.text}`);
     return doc;
   } catch (e) {
-    if (e instanceof DecodeError) throw new SchemaParseError(file, lineAt(text, e.path), e.problem);
+    if (e instanceof SchemaDecodeError) throw new SchemaParseError(file, lineAt(text, e.path), e.problem);
     throw e;
   }
 }

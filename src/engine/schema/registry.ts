@@ -3,6 +3,7 @@
 import { familyOf, type ColumnFamily } from "./column-types/index.ts";
 import { isJoinTableName, joinTableName, SAFE_IDENTIFIER } from "./names.ts";
 import { columnDef, STANDARD_COLUMNS, STANDARD_COLUMN_NAMES } from "./standard.ts";
+import { columnNameProblem, MAX_COLUMNS, tableNameProblem } from "./validate.ts";
 import { relationKey } from "./merge.ts";
 import type { ColumnDef, OnDelete, RelationDef, RelationKind, TableDef } from "./types.ts";
 
@@ -44,7 +45,15 @@ export interface TableInfo {
   defaultSort: { column: string; desc: boolean }[];
 }
 
-export class RegistryError extends Error {}
+/** A definition the engine cannot serve; `table` names the table whose definition is at fault. */
+export class RegistryError extends Error {
+  constructor(
+    message: string,
+    readonly table?: string,
+  ) {
+    super(message);
+  }
+}
 
 const OWNERLESS = (name: string) => name === "usergroup" || isJoinTableName(name) || name.endsWith("_audit");
 
@@ -84,8 +93,21 @@ export class Registry {
   /** For each table, the columns of other tables that point at it (for delete checks). */
   readonly referencedBy = new Map<string, { table: string; column: string; onDelete: OnDelete }[]>();
   private readonly reaches = new Map<string, Set<string>>();
+  private bySubject: Map<string, RelationDef[]> | undefined;
 
-  constructor(defs: TableDef[], extraRelations: RelationDef[] = []) {
+  constructor(defs: TableDef[], extraRelations: RelationDef[] = [], deferred?: "deferred") {
+    if (deferred) return;
+    for (const _ of this.fill(defs, extraRelations));
+  }
+
+  /** The same registry built a piece at a time: the generator yields between relations and tables (large schemas). */
+  static *pieces(defs: TableDef[], extraRelations: RelationDef[] = []): Generator<void, Registry> {
+    const registry = new Registry([], [], "deferred");
+    yield* registry.fill(defs, extraRelations);
+    return registry;
+  }
+
+  private *fill(defs: TableDef[], extraRelations: RelationDef[]): Generator<void> {
     const work = new Map<string, TableDef>();
     for (const d of defs) work.set(d.TableName, { ...d, Columns: [...d.Columns], Relations: [] });
     const seen = new Set<string>();
@@ -103,10 +125,10 @@ export class Registry {
     const fkMeta = new Map<string, { table: string; onDelete: OnDelete }>(); // "table.column" -> target
     for (const r of this.relations) {
       for (const [t, role] of [[r.Subject, "Subject"], [r.Object, "Object"]] as const) {
-        if (!work.has(t)) throw new RegistryError(`relation ${r.Subject} ${r.Relation} ${r.Object}: ${role} table "${t}" does not exist`);
+        if (!work.has(t)) throw new RegistryError(`relation ${r.Subject} ${r.Relation} ${r.Object}: ${role} table "${t}" does not exist`, r.Subject);
       }
       for (const n of [r.SubjectName, r.ObjectName]) {
-        if (!SAFE_IDENTIFIER.test(n)) throw new RegistryError(`relation name "${n}" must be lower snake case`);
+        if (!SAFE_IDENTIFIER.test(n)) throw new RegistryError(`relation name "${n}" must be lower snake case`, r.Subject);
       }
       if (r.Relation === "belongs_to" || r.Relation === "has_one") {
         const subject = work.get(r.Subject)!;
@@ -116,7 +138,7 @@ export class Registry {
         }
         const onDelete: OnDelete = r.OnDelete ?? (nullable ? "set_null" : "restrict");
         if (onDelete === "set_null" && !nullable) {
-          throw new RegistryError(`relation ${r.Subject} belongs_to ${r.Object}: OnDelete set_null needs a nullable column (use has_one)`);
+          throw new RegistryError(`relation ${r.Subject} belongs_to ${r.Object}: OnDelete set_null needs a nullable column (use has_one)`, r.Subject);
         }
         fkMeta.set(`${r.Subject}.${r.ObjectName}`, { table: r.Object, onDelete });
       } else {
@@ -129,9 +151,13 @@ export class Registry {
         fkMeta.set(`${jt}.${r.SubjectName}`, { table: r.Subject, onDelete: "cascade" });
         fkMeta.set(`${jt}.${r.ObjectName}`, { table: r.Object, onDelete: "cascade" });
       }
+      yield;
     }
 
-    for (const d of work.values()) this.tables.set(d.TableName, this.buildTable(d, fkMeta));
+    for (const d of work.values()) {
+      this.tables.set(d.TableName, this.buildTable(d, fkMeta));
+      yield;
+    }
     for (const t of this.tables.values()) {
       for (const c of t.columns) {
         if (!c.references) continue;
@@ -141,6 +167,19 @@ export class Registry {
       }
     }
     for (const r of this.relations) this.linkRelation(r);
+  }
+
+  /** The relations a table declares (it is their Subject), as stored with its definition. */
+  relationsOf(table: string): RelationDef[] {
+    if (!this.bySubject) {
+      this.bySubject = new Map();
+      for (const r of this.relations) {
+        const list = this.bySubject.get(r.Subject);
+        if (list) list.push(r);
+        else this.bySubject.set(r.Subject, [r]);
+      }
+    }
+    return this.bySubject.get(table) ?? [];
   }
 
   /** The tables whose rows a delete in `table` may change: itself, and transitively those whose links cascade or clear. */
@@ -162,19 +201,22 @@ export class Registry {
   }
 
   private buildTable(d: TableDef, fkMeta: Map<string, { table: string; onDelete: OnDelete }>): TableInfo {
-    if (!SAFE_IDENTIFIER.test(d.TableName)) throw new RegistryError(`table name "${d.TableName}" must be lower snake case`);
+    const nameProblem = tableNameProblem(d.TableName);
+    if (nameProblem) throw new RegistryError(nameProblem, d.TableName);
     const isJoin = isJoinTableName(d.TableName);
     const declared = d.Columns.filter((c) => !STANDARD_COLUMN_NAMES.has(c.ColumnName));
+    if (STANDARD_COLUMNS.length + declared.length > MAX_COLUMNS) {
+      throw new RegistryError(`table ${d.TableName}: ${STANDARD_COLUMNS.length + declared.length} columns (standard ones included); a table can have at most ${MAX_COLUMNS}`, d.TableName);
+    }
     const columns: ColumnInfo[] = [...STANDARD_COLUMNS, ...declared].map((c) => {
-      if (!SAFE_IDENTIFIER.test(c.ColumnName)) {
-        throw new RegistryError(`table ${d.TableName}: column name "${c.ColumnName}" must be lower snake case`);
-      }
+      const problem = columnNameProblem(c.ColumnName);
+      if (problem) throw new RegistryError(`table ${d.TableName}: ${problem}`, d.TableName);
       const meta = fkMeta.get(`${d.TableName}.${c.ColumnName}`);
       return { ...c, family: familyOf(c), isStandard: STANDARD_COLUMN_NAMES.has(c.ColumnName), ...(meta ? { references: meta } : {}) };
     });
     const column = new Map(columns.map((c) => [c.ColumnName, c]));
     for (const keys of d.CompositeKeys ?? []) {
-      for (const k of keys) if (!column.has(k)) throw new RegistryError(`table ${d.TableName}: CompositeKeys names unknown column "${k}"`);
+      for (const k of keys) if (!column.has(k)) throw new RegistryError(`table ${d.TableName}: CompositeKeys names unknown column "${k}"`, d.TableName);
     }
     const searchable = columns.filter((c) => {
       const t = c.ColumnType.toLowerCase();

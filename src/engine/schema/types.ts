@@ -87,6 +87,8 @@ export interface SchemaDoc {
   Tables: TableDef[];
   Relations: RelationDef[];
   Actions: ActionDef[];
+  /** User groups the schema needs (`UserGroups`, our extension): created at apply when missing, never removed. */
+  UserGroups?: string[];
   /** Raw keys present per table, to tell "explicitly false" from "omitted" when merging (spec 10 section 7.2). */
   explicitKeys: Map<string, Set<string>>;
   warnings: string[];

@@ -31,10 +31,14 @@ export interface PerformerContext {
   registry(): Registry;
   /** The instance left bootstrap mode: defaults and caches must follow at once. */
   lockedDown(): void;
-  /** Applies schema documents on top of the stored definitions, live (the registry is swapped on success). */
-  applySchema(docs: SchemaDoc[]): ApplyReport;
+  /**
+   * Applies schema documents on top of the stored definitions, live (the registry is swapped on success). `alter`
+   * (a change to stored definitions and tables) runs first and `within` (rows written through the new registry)
+   * last, in the same transaction: a throw anywhere leaves the database and the registry as they were.
+   */
+  applySchema(docs: SchemaDoc[], opts?: { alter?: () => void; within?: () => void }): Promise<ApplyReport>;
   /** Re-reads the schema files the instance started with and applies them, live. */
-  reload(): ApplyReport;
+  reload(): Promise<ApplyReport>;
   /** Delivers a message to the topic's subscribers (in process; `/live` later). */
   publish(topic: string, payload: Record<string, JsonValue>): void;
   /** The definitions in force: every table (its stored form), the relations and the actions. */

@@ -5,7 +5,8 @@ import { DaptinError, validation } from "../../errors.ts";
 import type { Identity } from "../../identity/identity.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import { underscore } from "../../schema/names.ts";
-import type { SchemaDoc, TableDef } from "../../schema/types.ts";
+import type { SchemaDoc } from "../../schema/types.ts";
+import { decodeSchema, SchemaDecodeError } from "../../schema/parse.ts";
 import { isUuid } from "../../data/ids.ts";
 import { SERVER_MANAGED } from "../../schema/standard.ts";
 import type { ActionResponse, Progress } from "../types.ts";
@@ -64,7 +65,20 @@ export const importData: Performer = {
   },
 };
 
-/** upload_csv_to_system_schema / upload_xls_to_system_schema (the file field differs). */
+/** A generated schema document, decoded as an uploaded file would be; what the rules refuse is a 422. */
+function decoded(value: Record<string, JsonValue>): SchemaDoc {
+  try {
+    return decodeSchema(value).doc;
+  } catch (e) {
+    if (e instanceof SchemaDecodeError) throw validation("Invalid schema", e.problem.replace(/^Tables\[0\]\./, "entity_name: "));
+    throw e;
+  }
+}
+
+/**
+ * upload_csv_to_system_schema / upload_xls_to_system_schema (the file field differs). The new table or columns and
+ * the rows are one transaction: a row that fails leaves no table or column behind.
+ */
 function uploadToSchema(field: string): Performer {
   return {
     async: true,
@@ -72,7 +86,7 @@ function uploadToSchema(field: string): Performer {
       const started = performance.now();
       const entity = underscore(text(attributes.entity_name));
       if (!entity) throw validation("Validation failed", "entity_name is required", { pointer: "/attributes/entity_name" });
-      const batches = [];
+      const batches: { file: string; rows: Record<string, JsonValue>[] }[] = [];
       for (const f of uploadedFiles(attributes[field], field)) batches.push({ file: f.name, rows: (await rowsOf(f)).map(normaliseKeys) });
       const all = batches.flatMap((b) => b.rows);
       const existing = ctx.registry().get(entity);
@@ -85,15 +99,13 @@ function uploadToSchema(field: string): Performer {
       if (existing && missing.length && !yes("add_missing_columns")) {
         throw validation("Validation failed", `${entity} has no column ${missing.map((c) => c.ColumnName).join(", ")}; send add_missing_columns: true to add them`);
       }
+      let count = 0;
+      const insert = () => (count = insertAll(ctx, who, entity, batches, false, progress));
       if (!existing || missing.length) {
-        const def: TableDef = {
-          TableName: entity, Columns: missing, Relations: [], DefaultPermission: 0, Permission: 0, IsHidden: false, IsJoinTable: false,
-          IsTopLevel: true, IsStateTrackingEnabled: false, IsAuditEnabled: false, TranslationsEnabled: false, DefaultOrder: "", Icon: "", TableDescription: "",
-        };
-        const doc: SchemaDoc = { Tables: [def], Relations: [], Actions: [], explicitKeys: new Map(), warnings: [] };
-        ctx.applySchema([doc]);
-      }
-      const count = insertAll(ctx, who, entity, batches, false, progress);
+        // The definition goes through the same decoding and validation as a schema file's table.
+        const doc = decoded({ Tables: [{ TableName: entity, Columns: missing as unknown as JsonValue }] });
+        await ctx.applySchema([doc], { within: insert });
+      } else insert();
       return [imported(count, entity, Math.round(performance.now() - started))];
     },
   };

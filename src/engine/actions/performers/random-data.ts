@@ -1,11 +1,12 @@
 // generate_random_data: `count` rows of realistic fake values (faker) for a table, owned by the caller, in one
 // transaction. Relation columns point at random existing rows of their target table.
 import type { Faker } from "@faker-js/faker";
-import { validation } from "../../errors.ts";
+import { DaptinError, validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import type { ColumnInfo } from "../../schema/registry.ts";
 import { SERVER_MANAGED } from "../../schema/standard.ts";
-import type { Performer } from "./context.ts";
+import type { Identity } from "../../identity/identity.ts";
+import type { Performer, PerformerContext } from "./context.ts";
 import { notify } from "../types.ts";
 
 const MAX_RANDOM_ROWS = 100_000;
@@ -43,6 +44,67 @@ function fake(faker: Faker, c: ColumnInfo): JsonValue {
   return fit(faker.lorem.words(2));
 }
 
+/** Where the values of an ordered unique column (numbers, dates, times) start: after the largest one stored. */
+type Starts = Map<string, number>;
+
+/**
+ * A value for a unique column. Numbers, dates and timestamps count up from after the largest stored value (`start`),
+ * one step per row `n`; text gets a per-attempt token and the row number as a suffix (so rows of this batch differ,
+ * and a clash with an existing row is retried with another token).
+ */
+function uniqueFake(faker: Faker, c: ColumnInfo, n: number, token: string, start: number | undefined): JsonValue {
+  const size = Number(/\((\d+)/.exec(c.DataType)?.[1] ?? 0);
+  const suffix = `${token}${n.toString(36)}`;
+  const tagged = (s: string, sep = "-") => {
+    const tail = `${sep}${suffix}`;
+    return size > 0 ? `${s.slice(0, Math.max(0, size - tail.length))}${tail}`.slice(-size) : `${s}${tail}`;
+  };
+  const type = c.ColumnType.toLowerCase();
+  switch (c.family.name) {
+    case "boolean":
+      return n % 2 === 0;
+    case "number":
+      return Math.floor(start ?? 0) + 1 + n;
+    case "time": {
+      if (type === "time") return new Date(((parseInt(token, 36) + n) % 86_400) * 1000).toISOString().slice(11, 19);
+      const day = 86_400_000;
+      if (type === "date") return new Date((Math.floor((start ?? Date.UTC(2000, 0, 1) - day) / day) + 1 + n) * day).toISOString().slice(0, 10);
+      return new Date((start ?? Date.UTC(2000, 0, 1)) + 1000 * (1 + n)).toISOString();
+    }
+    case "json":
+      return { word: faker.word.noun(), n: suffix };
+  }
+  if (type === "email") {
+    const [local, domain] = faker.internet.email().toLowerCase().split("@") as [string, string];
+    return `${local}.${suffix}@${domain}`;
+  }
+  if (type === "url") return `${faker.internet.url()}/${suffix}`;
+  const v = fake(faker, c);
+  return tagged(typeof v === "string" ? v : String(v ?? ""));
+}
+
+/** The largest stored value of each ordered unique column, as a number (ms for times). */
+function startsOf(ctx: PerformerContext, who: Identity, table: string, columns: ColumnInfo[]): Starts {
+  const starts: Starts = new Map();
+  for (const c of columns) {
+    if (c.family.name !== "number" && !(c.family.name === "time" && c.ColumnType.toLowerCase() !== "time")) continue;
+    const [top] = ctx.data.list(who, table, { sort: `-${c.ColumnName}`, pageSize: "1", fields: c.ColumnName }).resources;
+    const v = top?.attributes[c.ColumnName];
+    const n = typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
+    if (Number.isFinite(n)) starts.set(c.ColumnName, n);
+  }
+  return starts;
+}
+
+/** Why `count` distinct values cannot exist for a unique column (booleans, enumerations), or null. */
+function uniqueLimit(c: ColumnInfo, count: number): string | null {
+  const type = c.ColumnType.toLowerCase();
+  const room = c.Options?.length ? c.Options.length : c.family.name === "boolean" ? 2 : c.family.name === "time" && type === "time" ? 86_400 : Infinity;
+  return count > room ? `${c.ColumnName} is unique and has only ${room} possible values; ${count} rows cannot all differ` : null;
+}
+
+const MAX_ATTEMPTS = 5;
+
 export const generateRandomData: Performer = {
   async: true,
   async run({ who, attributes, progress }, ctx) {
@@ -60,8 +122,16 @@ export const generateRandomData: Performer = {
     for (const c of columns) if (c.references) pools.set(c.ColumnName, ctx.data.randomReferenceIds(ctx.data.table(c.references.table), 200));
     // Rows belong to the caller; the action's gates decided who may run this.
     const author = { ...who, isAdmin: true };
+    const unique = columns.filter((c) => c.IsUnique && !c.references && c.family.name !== "file");
+    for (const c of unique) {
+      const why = uniqueLimit(c, count);
+      if (why) throw validation("Validation failed", why, { pointer: "/attributes/count" });
+    }
+    const token = () => faker.string.alphanumeric({ length: 5, casing: "lower" });
+    const starts = startsOf(ctx, author, table.name, unique);
     // All rows or none.
     ctx.db.transaction(() => {
+      let attempt = token();
       for (let i = 0; i < count; i++) {
         const attrs: Record<string, JsonValue> = {};
         for (const c of columns) {
@@ -71,10 +141,20 @@ export const generateRandomData: Performer = {
             else if (!c.IsNullable) throw validation("Validation failed", `${table.name}.${c.ColumnName} needs a ${c.references.table} row to point at; there is none`);
             continue;
           }
-          const v = fake(faker, c);
+          const v = c.IsUnique ? null : fake(faker, c);
           if (v !== null) attrs[c.ColumnName] = v;
         }
-        ctx.data.createSync(author, table.name, { attributes: attrs });
+        for (let tries = 1; ; tries++) {
+          for (const c of unique) attrs[c.ColumnName] = c.Options?.length ? c.Options[i]!.Value : uniqueFake(faker, c, i, attempt, starts.get(c.ColumnName));
+          try {
+            ctx.data.createSync(author, table.name, { attributes: attrs });
+            break;
+          } catch (e) {
+            // A clash with an existing row: another token for this row and the rest.
+            if (!(e instanceof DaptinError && e.kind === "conflict" && unique.length > 0 && tries < MAX_ATTEMPTS)) throw e;
+            attempt = token();
+          }
+        }
         if (progress && (i + 1) % 500 === 0) progress(i + 1, count);
       }
     });

@@ -1,6 +1,6 @@
 // Schema performers: download the definitions in force, upload schema files (applied live, no restart), and
 // re-read the start-up schema files (`restart_daptin`, which really reloads).
-import { DaptinError, validation } from "../../errors.ts";
+import { validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import { parseSchema, SchemaParseError } from "../../schema/parse.ts";
 import { removeColumn, removeTable, renameColumn } from "../../schema/alter.ts";
@@ -21,30 +21,30 @@ const applied = (report: ApplyReport, what: string): ActionResponse[] => {
   return [notify("success", "Success", `${what}: ${n} change${n === 1 ? "" : "s"} applied, no restart needed`), redirect("/", 5000)];
 };
 
+/** A schema file's problem as the 422 an upload answers. */
+function parsed<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof SchemaParseError) throw validation("Invalid schema", e.message, { pointer: "/attributes/schema_file" });
+    throw e;
+  }
+}
+
 export const uploadSchema: Performer = {
   async: true,
   async run({ attributes }, ctx) {
-    const docs = uploadedFiles(attributes.schema_file ?? attributes.json_schema, "schema_file").map((f) => {
-      try {
-        return parseSchema(f.bytes.toString("utf8"), f.name.toLowerCase().endsWith(".json") ? f.name : f.name.replace(/(\.ya?ml)?$/i, ".yaml"));
-      } catch (e) {
-        if (e instanceof SchemaParseError) throw validation("Invalid schema", e.message, { pointer: "/attributes/schema_file" });
-        throw e;
-      }
-    });
-    try {
-      return applied(ctx.applySchema(docs), "Schema updated");
-    } catch (e) {
-      if (e instanceof DaptinError) throw e;
-      throw validation("Invalid schema", (e as Error).message);
-    }
+    const docs = uploadedFiles(attributes.schema_file ?? attributes.json_schema, "schema_file").map((f) =>
+      parsed(() => parseSchema(f.bytes.toString("utf8"), f.name.toLowerCase().endsWith(".json") ? f.name : f.name.replace(/(\.ya?ml)?$/i, ".yaml"))),
+    );
+    return applied(await ctx.applySchema(docs), "Schema updated");
   },
 };
 
 export const restart: Performer = {
   async: true,
   async run(_call, ctx) {
-    return applied(ctx.reload(), "Schema reloaded");
+    return applied(await parsed(() => ctx.reload()), "Schema reloaded");
   },
 };
 
@@ -59,8 +59,7 @@ export const removeColumnPerformer: Performer = {
   async run({ attributes }, ctx) {
     const table = targetTable(attributes, ctx);
     const column = requiredText(attributes, "column_name");
-    removeColumn(ctx.db, ctx.registry(), table, column);
-    ctx.applySchema([]);
+    await ctx.applySchema([], { alter: removeColumn(ctx.db, ctx.registry(), table, column) });
     return [notify("success", "Success", `Column ${table}.${column} deleted`)];
   },
 };
@@ -71,8 +70,7 @@ export const renameColumnPerformer: Performer = {
     const table = targetTable(attributes, ctx);
     const column = requiredText(attributes, "column_name");
     const to = requiredText(attributes, "new_column_name");
-    renameColumn(ctx.db, ctx.registry(), table, column, to);
-    ctx.applySchema([]);
+    await ctx.applySchema([], { alter: renameColumn(ctx.db, ctx.registry(), table, column, to) });
     return [notify("success", "Success", `Column renamed: ${table}.${column} is now ${to}`)];
   },
 };
@@ -81,8 +79,7 @@ export const removeTablePerformer: Performer = {
   async: true,
   async run({ attributes }, ctx) {
     const table = targetTable(attributes, ctx);
-    removeTable(ctx.db, ctx.registry(), table);
-    ctx.applySchema([]);
+    await ctx.applySchema([], { alter: removeTable(ctx.db, ctx.registry(), table) });
     return [notify("message", "Success", "Table deleted")];
   },
 };

@@ -1,6 +1,6 @@
 // Rows from uploaded files: CSV (csv-parse), XLSX (exceljs), JSON; and column types inferred from the values.
 import type ExcelJS from "exceljs";
-import { validation } from "../../errors.ts";
+import { badRequest, validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
 import { underscore } from "../../schema/names.ts";
 import type { ColumnDef } from "../../schema/types.ts";
@@ -14,12 +14,16 @@ interface UploadedFile {
 /** A browser-style file input: `[{name, file | contents}]`, base64 with an optional data-URL prefix. */
 export function uploadedFiles(value: JsonValue | undefined, field: string): UploadedFile[] {
   const list = Array.isArray(value) ? value : value && typeof value === "object" ? [value] : [];
-  if (list.length === 0) throw validation("Validation failed", `${field}: no files uploaded`, { pointer: `/attributes/${field}` });
+  const pointer = { pointer: `/attributes/${field}` };
+  if (list.length === 0) throw validation("Validation failed", `${field}: no files uploaded`, pointer);
   return list.map((item, i) => {
-    const f = item as Record<string, JsonValue>;
-    const raw = String(f.file ?? f.contents ?? "");
+    const at = { pointer: `/attributes/${field}/${i}` };
+    if (item === null || typeof item !== "object" || Array.isArray(item)) throw badRequest("Invalid file", `${field}[${i}] must be an object {name, file}`, at);
+    const raw = item.file ?? item.contents;
+    if (typeof raw !== "string") throw badRequest("Invalid file", `${field}[${i}].file must be the file's content as base64 text`, at);
+    if (item.name !== undefined && item.name !== null && typeof item.name !== "string") throw badRequest("Invalid file", `${field}[${i}].name must be text`, at);
     const b64 = raw.includes(",") ? raw.slice(raw.indexOf(",") + 1) : raw;
-    return { name: String(f.name ?? `file${i}`), bytes: Buffer.from(b64, "base64") };
+    return { name: typeof item.name === "string" && item.name !== "" ? item.name : `file${i}`, bytes: Buffer.from(b64, "base64") };
   });
 }
 

@@ -1,0 +1,253 @@
+// Schema-changing paths attacked (issue 11): nothing a request sends may brick the instance, write half a change,
+// or take columns the engine needs. Every attack checks: a 4xx, nothing written, and the server starts again on
+// the same database.
+import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { api, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { measure } from "../../bench/schema-scale.ts";
+
+const file = (name: string, text: string | Buffer) => [{ name, file: Buffer.from(text).toString("base64") }];
+const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
+
+let dir: string;
+let s: TestServer;
+let admin: string;
+const call = (name: string, attributes: Record<string, unknown>) => api(s, "POST", `/action/world/${name}`, { attributes }, bearer(admin));
+
+/** What a failed request must leave unchanged: the world rows, the SQLite tables and the row counts. */
+function snapshot(): { world: string[]; tables: string[]; counts: Record<string, number> } {
+  const db = new Database(s.db, { readonly: true });
+  try {
+    const world = db.query<{ t: string; j: string }, []>("SELECT table_name AS t, world_schema_json AS j FROM world ORDER BY table_name").all().map((r) => `${r.t}:${r.j}`);
+    const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").all().map((r) => r.name);
+    const counts: Record<string, number> = {};
+    for (const t of ["world", "action", "usergroup", "user_account", "product"]) {
+      counts[t] = db.query<{ n: number }, []>(`SELECT count(*) AS n FROM "${t}"`).get()!.n;
+    }
+    return { world, tables, counts };
+  } finally {
+    db.close();
+  }
+}
+
+async function restart(): Promise<void> {
+  await s.stop();
+  s = await startServer({ dir });
+}
+
+beforeAll(async () => {
+  dir = tempDir();
+  writeFileSync(join(dir, "schema_product.yaml"), [
+    "Tables:",
+    "  - TableName: product",
+    "    Columns:",
+    "      - {Name: name, ColumnType: label, DataType: varchar(100)}",
+    "      - {Name: sku, ColumnType: label, DataType: varchar(20), IsUnique: true}",
+    "      - {Name: code, ColumnType: measurement, DataType: int(11), IsUnique: true, IsNullable: true}",
+    "      - {Name: contact, ColumnType: email, DataType: varchar(60), IsUnique: true, IsNullable: true}",
+    "      - {Name: launch, ColumnType: date, DataType: date, IsUnique: true, IsNullable: true}",
+    "      - {Name: tags, ColumnType: json, DataType: text, IsUnique: true, IsNullable: true}",
+    "",
+  ].join("\n"));
+  s = await startServer({ dir });
+  const signup = await api(s, "POST", "/action/user_account/signup", { attributes: { email: "admin@example.com", name: "admin", password: "correct horse", passwordConfirm: "correct horse" } });
+  expect(signup.status).toBe(200);
+  admin = (await api(s, "POST", "/action/user_account/signin", { attributes: { email: "admin@example.com", password: "correct horse" } })).body[0].Attributes.value;
+  expect((await api(s, "POST", "/action/world/become_an_administrator", "{}", bearer(admin))).status).toBe(200);
+});
+afterAll(async () => {
+  await s.stop();
+});
+
+describe("names a user supplies go through the schema rules before anything is written", () => {
+  test("a CSV upload creating a one-letter (or reserved, or digit-first) table is a 422 and the server still starts", async () => {
+    const before = snapshot();
+    for (const entity of ["a", "sqlite_stat9", "9lives", "_"]) {
+      const r = await call("upload_csv_to_system_schema", { entity_name: entity, create_if_not_exists: true, data_csv_file: file("a.csv", "x,y\n1,2\n") });
+      expect([entity, r.status]).toEqual([entity, 422]);
+    }
+    const header = await call("upload_csv_to_system_schema", { entity_name: "numbers", create_if_not_exists: true, data_csv_file: file("n.csv", "1st,2nd\n1,2\n") });
+    expect(header.status).toBe(422);
+    expect(header.body[0].Attributes.message).toContain("1st");
+    expect(snapshot()).toEqual(before);
+    await restart();
+    const ok = await call("upload_csv_to_system_schema", { entity_name: "fine table", create_if_not_exists: true, data_csv_file: file("f.csv", "x\n1\n") });
+    expect(ok.status).toBe(200);
+    expect((await api(s, "GET", "/api/fine_table", undefined, bearer(admin))).body.data.length).toBe(1);
+  });
+
+  test("a schema upload with a one-letter table is refused the same way, with the file's line", async () => {
+    const before = snapshot();
+    const r = await call("upload_system_schema", { schema_file: file("schema_x.yaml", "Tables:\n  - TableName: b\n") });
+    expect(r.status).toBe(422);
+    expect(r.body[0].Attributes.message).toContain("must be at least 2 characters");
+    expect(snapshot()).toEqual(before);
+  });
+
+  test("a definition written to world_schema_json through /api/world is validated like a schema file", async () => {
+    const before = snapshot();
+    const bad = await api(s, "POST", "/api/world", { data: { type: "world", attributes: { table_name: "zz", world_schema_json: JSON.stringify({ TableName: "z", Columns: [] }) } } }, bearer(admin));
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors[0].detail).toContain("at least 2 characters");
+    const product = await api(s, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: "product" }]))}`, undefined, bearer(admin));
+    const stored = product.body.data[0].attributes.world_schema_json;
+    const def = typeof stored === "string" ? JSON.parse(stored) : stored;
+    def.Columns.find((c: any) => c.ColumnName === "sku").DataType = "int(11)";
+    const retyped = await api(s, "PATCH", `/api/world/${product.body.data[0].id}`, { data: { type: "world", attributes: { world_schema_json: JSON.stringify(def) } } }, bearer(admin));
+    expect(retyped.status).toBe(422);
+    expect(retyped.body.errors[0].detail).toContain("type change");
+    expect(snapshot()).toEqual(before);
+  });
+
+  test("file inputs that are not files are a 400; a CSV with 5,000 columns is a 422", async () => {
+    const before = snapshot();
+    expect((await call("upload_system_schema", { schema_file: [null, 5] })).status).toBe(400);
+    expect((await call("upload_system_schema", { schema_file: [{ name: "x.yaml", file: 5 }] })).status).toBe(400);
+    const header = Array.from({ length: 5000 }, (_, i) => `c${i}`).join(",");
+    const wide = await call("upload_csv_to_system_schema", { entity_name: "wide", create_if_not_exists: true, data_csv_file: file("w.csv", `${header}\n${header}\n`) });
+    expect(wide.status).toBe(422);
+    expect(wide.body[0].Attributes.message).toContain("at most 1900");
+    expect(snapshot()).toEqual(before);
+  });
+});
+
+describe("a failed request writes nothing", () => {
+  test("add_missing_columns with a row that fails adds no column; create_if_not_exists with one creates no table", async () => {
+    const before = snapshot();
+    // product.name is required: the new column would come with rows that lack it.
+    const grow = await call("upload_csv_to_system_schema", { entity_name: "product", add_missing_columns: true, data_csv_file: file("p.csv", "colour\nred\n") });
+    expect(grow.status).toBe(422);
+    expect(grow.body[0].Attributes.message).toContain("missing required attribute");
+    expect(snapshot()).toEqual(before);
+    await restart();
+    expect((await api(s, "GET", "/api/product", undefined, bearer(admin))).body.data[0]?.attributes ?? {}).not.toHaveProperty("colour");
+  });
+
+  test("a new table whose rows fail leaves no table, no world row and no action rows behind", async () => {
+    const before = snapshot();
+    // The second row reuses the first one's id: the import fails at row 2, after the table was created.
+    const id = "0195b1a2-0000-7000-8000-000000000001";
+    const r = await call("upload_csv_to_system_schema", { entity_name: "dupes", create_if_not_exists: true, data_csv_file: file("d.csv", `reference_id,name\n${id},one\n${id},two\n`) });
+    expect(r.status).toBe(409);
+    expect(r.body[0].Attributes.message).toContain("row 2");
+    expect(snapshot()).toEqual(before);
+    expect((await api(s, "GET", "/api/dupes", undefined, bearer(admin))).status).toBe(404);
+    await restart();
+    expect((await api(s, "GET", "/api/dupes", undefined, bearer(admin))).status).toBe(404);
+  });
+});
+
+describe("columns and tables the engine owns", () => {
+  test("renaming or removing user_account.password, standard columns or system tables is refused and signin still works", async () => {
+    const before = snapshot();
+    const worldId = async (t: string) =>
+      (await api(s, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: t }]))}`, undefined, bearer(admin))).body.data[0].id;
+    const attempts: [string, Record<string, unknown>][] = [
+      ["rename_column", { table_name: "user_account", column_name: "password", new_column_name: "pw" }],
+      ["rename_column", { table_name: "user_account", column_name: "email", new_column_name: "mail" }],
+      ["rename_column", { table_name: "product", column_name: "reference_id", new_column_name: "ref" }],
+      ["rename_column", { table_name: "product", column_name: "user_account_id", new_column_name: "owner" }],
+      ["rename_column", { table_name: "world", column_name: "world_schema_json", new_column_name: "j" }],
+      ["rename_column", { table_name: "product", column_name: "sku", new_column_name: "id" }],
+      ["rename_column", { table_name: "product", column_name: "sku", new_column_name: "9sku" }],
+      ["remove_column", { world_id: await worldId("user_account"), column_name: "email" }],
+      ["remove_column", { world_id: await worldId("product"), column_name: "created_at" }],
+      ["remove_column", { world_id: await worldId("world"), column_name: "table_name" }],
+    ];
+    for (const [name, attrs] of attempts) {
+      const r = await call(name, attrs);
+      expect([name, attrs.column_name, r.status]).toEqual([name, attrs.column_name, 422]);
+    }
+    for (const t of ["user_account", "world", "action", "usergroup", "document"]) {
+      const r = await call("remove_table", { world_id: await worldId(t) });
+      expect([t, r.status]).toEqual([t, 422]);
+      expect(r.body[0].Attributes.message).toContain("system table");
+    }
+    expect(snapshot()).toEqual(before);
+    expect((await api(s, "POST", "/action/user_account/signin", { attributes: { email: "admin@example.com", password: "correct horse" } })).status).toBe(200);
+  });
+
+  test("a column the user declared can still be renamed, and the rename survives a restart", async () => {
+    const r = await call("upload_system_schema", { schema_file: file("schema_box.yaml", "Tables:\n  - TableName: box\n    Columns:\n      - {Name: colour, ColumnType: label, DataType: varchar(20), IsNullable: true}\n") });
+    expect(r.status).toBe(200);
+    expect((await call("rename_column", { table_name: "box", column_name: "colour", new_column_name: "color" })).status).toBe(200);
+    await restart();
+    const made = await api(s, "POST", "/api/box", { data: { type: "box", attributes: { color: "red" } } }, bearer(admin));
+    expect(made.status).toBe(201);
+    expect(made.body.data.attributes.color).toBe("red");
+  });
+});
+
+describe("generate_random_data", () => {
+  test("respects unique columns, within the batch and against existing rows", async () => {
+    for (const round of [1, 2]) {
+      const r = await call("generate_random_data", { table_name: "product", count: 1000 });
+      expect([round, r.status, r.body[0].Attributes.message]).toEqual([round, 200, "Generated 1000 rows in product"]);
+    }
+    expect(snapshot().counts.product).toBe(2000);
+  });
+});
+
+describe("a database bricked by an older version", () => {
+  test("a stored one-letter table is skipped with a warning naming it; the server starts and takes uploads", async () => {
+    const d = tempDir();
+    const first = await startServer({ dir: d });
+    await first.stop();
+    // What the old CSV upload wrote: a table "a" and its world row.
+    const db = new Database(join(d, "daptin.db"));
+    const json = db.query<{ j: string }, []>("SELECT world_schema_json AS j FROM world WHERE table_name = 'usergroup'").get()!.j;
+    db.run(`CREATE TABLE "a" (id INTEGER PRIMARY KEY, x varchar(10))`);
+    db.run("INSERT INTO a (x) VALUES ('kept')");
+    db.run("INSERT INTO world (table_name, world_schema_json, permission, reference_id, version, created_at, default_order, icon) VALUES ('a', ?, 2097151, randomblob(16), 1, '2020-01-01', '', 'fa-star')", [
+      json.replace('"TableName":"usergroup"', '"TableName":"a"'),
+    ]);
+    db.close();
+    const again = await startServer({ dir: d });
+    try {
+      expect(again.log()).toContain('world row "a": TableName "a" must be at least 2 characters');
+      expect((await api(again, "GET", "/api/a")).status).toBe(404);
+      const up = await api(again, "POST", "/action/world/upload_system_schema", { attributes: { schema_file: file("schema_ok.yaml", "Tables:\n  - TableName: okay\n") } });
+      expect(up.status).toBe(200);
+    } finally {
+      await again.stop();
+    }
+    const check = new Database(join(d, "daptin.db"), { readonly: true });
+    expect(check.query<{ x: string }, []>("SELECT x FROM a").get()!.x).toBe("kept");
+    check.close();
+  });
+});
+
+describe("groups declared in a schema file", () => {
+  test("docs/actions.md's open_ticket example starts as written and its action runs", async () => {
+    const doc = readFileSync(resolve(import.meta.dir, "../../docs/actions.md"), "utf8");
+    const yaml = /## Defining actions in a schema file\n\n```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const d = tempDir();
+    writeFileSync(join(d, "schema_ticket.yaml"), yaml);
+    const t = await startServer({ dir: d });
+    try {
+      // The action's Permission lets only its group run it: an administrator passes every gate.
+      const account = { email: "lead@example.com", name: "lead", password: "correct horse", passwordConfirm: "correct horse" };
+      expect((await api(t, "POST", "/action/user_account/signup", { attributes: account })).status).toBe(200);
+      const token = (await api(t, "POST", "/action/user_account/signin", { attributes: account })).body[0].Attributes.value;
+      expect((await api(t, "POST", "/action/world/become_an_administrator", "{}", bearer(token))).status).toBe(200);
+      const r = await api(t, "POST", "/action/ticket/open_ticket", { attributes: { title: "  printer on fire ", urgent: true } }, bearer(token));
+      expect(r.status).toBe(200);
+      expect(r.body[0].Attributes.message).toMatch(/^Ticket .* is urgent$/);
+      const groups = await api(t, "GET", "/api/usergroup?page[size]=50", undefined, bearer(token));
+      expect(groups.body.data.map((g: any) => g.attributes.name)).toContain("support");
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe("large schema uploads", () => {
+  test("1,000 tables: /ping keeps answering while they are created (it waited 7-27 s before)", async () => {
+    const m = await measure(s.url, 1000, "bulk", bearer(admin));
+    expect(m.status).toBe(200);
+    expect(m.maxPing).toBeLessThan(1000);
+    expect((await api(s, "GET", "/api/bulk_999", undefined, bearer(admin))).status).toBe(200);
+  }, 240_000);
+});
