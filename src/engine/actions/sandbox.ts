@@ -45,6 +45,9 @@ function childCommand(): ChildCommand {
   return { cmd: [process.execPath, fileURLToPath(new URL("./sandbox/child.ts", import.meta.url))], env };
 }
 
+/** An interpreter process starts in about 100 ms; this only bounds a wait for one that never comes. */
+const START_TIMEOUT_MS = 15_000;
+
 interface Answer {
   status: StatusCode;
   text: string;
@@ -100,7 +103,15 @@ class Sandbox {
     if (this.idle()) return;
     // Referenced while someone waits, or a CLI command could end before its sandbox is up.
     this.worker.ref();
-    await new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.push({ resolve, reject });
+        timer = setTimeout(() => reject(new Error(`the JavaScript sandbox did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   submit(code: string, context: string): number {
