@@ -107,7 +107,9 @@ function onMessage(c: Child, m: FromChild): void {
 function onExit(c: Child): void {
   if (!children.delete(c)) return; // killed on purpose
   countIdle();
-  if (c.job !== undefined) answer(c.job, Status.broken, "the sandbox process stopped unexpectedly");
+  // The server is still waiting for this job unless it gave up on it (then the buffer may hold a newer answer).
+  if (c.job !== undefined && c.doom === undefined) answer(c.job, Status.broken, "the sandbox process stopped unexpectedly");
+  clearTimeout(c.doom);
   if (!c.ready) failedStarts++;
   replenish();
 }

@@ -68,7 +68,7 @@ export interface ChildCommand {
 export type ToBroker =
   | { kind: "start"; answers: SharedArrayBuffer; child: ChildCommand }
   | { kind: "job"; id: number; code: string; context: string }
-  /** The server stopped waiting for this job: kill the process running it. */
+  /** The server stopped waiting for this job: its process is killed unless it answers within a grace period. */
   | { kind: "abandon"; id: number };
 
 export type FromBroker =
