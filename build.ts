@@ -4,7 +4,10 @@ import { mkdirSync } from "node:fs";
 const outfile = process.env.DAPTIN_BUILD_OUT ?? "dist/daptin";
 mkdirSync("dist", { recursive: true });
 const result = await Bun.build({
-  entrypoints: ["./src/cli/entry.ts"],
+  // The sandbox's broker runs as a worker, so it is an entry point of its own; with the root at src/ it is embedded
+  // at /$bunfs/root/engine/actions/sandbox/broker.js, where src/engine/actions/sandbox.ts looks for it.
+  entrypoints: ["./src/cli/entry.ts", "./src/engine/actions/sandbox/broker.ts"],
+  root: "./src",
   compile: { outfile },
   minify: true,
   splitting: true,

@@ -36,6 +36,8 @@ export async function runCli(args: string[], opts: { cwd?: string; env?: Record<
 export interface TestServer {
   url: string;
   port: number;
+  /** The server process (for /proc/<pid>/status and its children). */
+  pid: number;
   dir: string;
   db: string;
   log: () => string;
@@ -88,6 +90,7 @@ export async function startServer(opts: { dir?: string; args?: string[]; env?: R
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    pid: proc.pid,
     dir,
     db,
     log: () => log,

@@ -1,8 +1,7 @@
 // Outcome attribute expressions (spec 40 section 3.3): `~path` (raw value), `$path` (text interpolation),
 // `!js`, `{{js}}` and `js:js` (JavaScript in the sandbox). Anything else is a literal.
-import { newReferenceId } from "../data/ids.ts";
 import type { JsonValue } from "../schema/column-types/index.ts";
-import { runScript } from "./sandbox.ts";
+import { runScript, type ScriptBudget } from "./sandbox.ts";
 
 export type Context = Record<string, JsonValue>;
 
@@ -71,10 +70,10 @@ export function hasScript(value: JsonValue | undefined): boolean {
 }
 
 /** One string value: returns the evaluated value; `undefined` means "leave the key out". */
-function evaluateString(s: string, ctx: Context): JsonValue | undefined {
+function evaluateString(s: string, ctx: Context, scripts: ScriptBudget): JsonValue | undefined {
   if (s === "") return "";
   const script = scriptBody(s);
-  if (script !== undefined) return runScript(script, ctx, newReferenceId);
+  if (script !== undefined) return runScript(script, ctx, scripts);
   if (s.startsWith("~")) {
     const v = walk(ctx, s.slice(1), false);
     return v === null ? undefined : v;
@@ -95,14 +94,17 @@ function evaluateString(s: string, ctx: Context): JsonValue | undefined {
   return nullContainer ? undefined : out;
 }
 
-/** Evaluates outcome attributes recursively (maps drop undefined/null values; arrays keep them). */
-export function evaluate(value: JsonValue, ctx: Context): JsonValue | undefined {
-  if (typeof value === "string") return evaluateString(value, ctx);
-  if (Array.isArray(value)) return value.map((v) => evaluate(v, ctx) ?? null);
+/**
+ * Evaluates outcome attributes recursively (maps drop undefined/null values; arrays keep them). `scripts` is the
+ * action call's script-time budget.
+ */
+export function evaluate(value: JsonValue, ctx: Context, scripts: ScriptBudget): JsonValue | undefined {
+  if (typeof value === "string") return evaluateString(value, ctx, scripts);
+  if (Array.isArray(value)) return value.map((v) => evaluate(v, ctx, scripts) ?? null);
   if (value !== null && typeof value === "object") {
     const out: Record<string, JsonValue> = {};
     for (const [k, v] of Object.entries(value)) {
-      const e = evaluate(v, ctx);
+      const e = evaluate(v, ctx, scripts);
       if (e !== undefined && e !== null) out[k] = e;
     }
     return out;
@@ -111,10 +113,10 @@ export function evaluate(value: JsonValue, ctx: Context): JsonValue | undefined 
 }
 
 /** A Condition is true when it evaluates to true, or to the text "1" or "true". Errors make it false. */
-export function conditionHolds(condition: string | undefined, ctx: Context): boolean {
+export function conditionHolds(condition: string | undefined, ctx: Context, scripts: ScriptBudget): boolean {
   if (!condition) return true;
   try {
-    const v = evaluateString(condition, ctx);
+    const v = evaluateString(condition, ctx, scripts);
     if (typeof v === "boolean") return v;
     const t = String(v ?? "").trim().toLowerCase();
     return t === "1" || t === "true";

@@ -7,7 +7,7 @@ import type { Identity } from "../identity/identity.ts";
 import type { JsonValue } from "../schema/column-types/index.ts";
 import { type Context, conditionHolds, evaluate, EvaluationError } from "./expressions.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
-import { ScriptError } from "./sandbox.ts";
+import { ScriptBudget, ScriptError } from "./sandbox.ts";
 import { type ActionDef, type ActionResponse, notify, type OutcomeDef, type Progress } from "./types.ts";
 
 const CRUD = new Set(["POST", "GET", "GET_BY_ID", "PATCH", "DELETE"]);
@@ -20,6 +20,8 @@ interface ChainCall {
   /** The request's attributes (performer outcomes without their own Attributes receive these). */
   attributes: Record<string, JsonValue>;
   ctx: Context;
+  /** Script time of this call, shared by all its evaluations. */
+  scripts: ScriptBudget;
 }
 
 interface Step {
@@ -33,7 +35,8 @@ export class OutcomeChain {
     private readonly performers: Record<string, Performer>,
   ) {}
 
-  async run(call: ChainCall): Promise<ActionResponse[]> {
+  async run(request: Omit<ChainCall, "scripts">): Promise<ActionResponse[]> {
+    const call: ChainCall = { ...request, scripts: new ScriptBudget() };
     const out: ActionResponse[] = [];
     let who = call.who;
     const outcomes = call.action.OutFields ?? [];
@@ -44,7 +47,7 @@ export class OutcomeChain {
       if (performer?.async) {
         // Runs outside any transaction: what came before it is already committed. As for synchronous outcomes, the
         // Condition is checked before the attributes are built, and a ContinueOnError failure is reported.
-        const input = conditionHolds(o.Condition, call.ctx) ? this.input(o, call, out) : undefined;
+        const input = conditionHolds(o.Condition, call.ctx, call.scripts) ? this.input(o, call, out) : undefined;
         if (input === undefined) {
           i++;
           continue;
@@ -61,7 +64,7 @@ export class OutcomeChain {
       try {
         this.pctx.db.transaction(() => {
           for (const step of segment) {
-            if (!conditionHolds(step.Condition, call.ctx)) continue;
+            if (!conditionHolds(step.Condition, call.ctx, call.scripts)) continue;
             const input = this.input(step, call, out);
             if (input === undefined) continue;
             if (step.Method.toUpperCase() === "SWITCH_USER") {
@@ -93,7 +96,7 @@ export class OutcomeChain {
   private input(o: OutcomeDef, call: ChainCall, out?: ActionResponse[]): Record<string, JsonValue> | undefined {
     if (o.Attributes === undefined) return { ...call.attributes, __type: o.Type };
     try {
-      const v = evaluate(o.Attributes, call.ctx);
+      const v = evaluate(o.Attributes, call.ctx, call.scripts);
       return { ...((v ?? {}) as Record<string, JsonValue>), __type: o.Type };
     } catch (e) {
       if (!(e instanceof EvaluationError || e instanceof ScriptError)) throw e;

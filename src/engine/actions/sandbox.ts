@@ -1,116 +1,214 @@
-// JavaScript in action expressions (`!js`, `{{js}}`, `js:`) runs in QuickJS compiled to WebAssembly: no access to
-// the host (no Bun, no process, no environment, no secrets), a time limit and a memory limit per evaluation. The
-// context goes in as JSON and the result comes out as JSON.
-import type { QuickJSWASMModule } from "quickjs-emscripten-core";
-import { createHash, createHmac } from "node:crypto";
+// JavaScript in action expressions (`!js`, `{{js}}`, `js:`) runs in QuickJS compiled to WebAssembly, in a separate
+// interpreter process (sandbox/): no access to the host (no Bun, no process, no environment, no secrets), limits
+// on time, memory, the context going in and the result coming out (sandbox/protocol.ts). The context goes in as
+// JSON and the result comes out as JSON.
+//
+// The outcome chain is synchronous today (its run of outcomes shares one synchronous SQLite transaction), so the
+// server thread hands the job to the broker worker and waits for the answer with Atomics.wait and a hard deadline:
+// whatever the script does, the server is blocked for at most HARD_WAIT_MS, then the process running the script is
+// killed and a warm one takes its place. When the chain can await, `Sandbox.waitSync` gets an asynchronous sibling
+// on the same answer slot (Atomics.waitAsync); nothing else changes.
+import { fileURLToPath } from "node:url";
 import type { JsonValue } from "../schema/column-types/index.ts";
-
-const JS_TIME_LIMIT_MS = 100;
-const JS_MEMORY_LIMIT = 32 * 1024 * 1024;
-
-let module: QuickJSWASMModule | undefined;
-
-const digest = (alg: string) => (data: string) => createHash(alg).update(data).digest("hex");
-const mac = (alg: string) => (key: string, data: string) => createHmac(alg, key).update(data).digest("hex");
-const HOST_HELPERS: Record<string, (...args: string[]) => string> = {
-  SHA256Hash: digest("sha256"),
-  SHA512Hash: digest("sha512"),
-  MD5Hash: digest("md5"),
-  HMACSHA256: mac("sha256"),
-  HMACSHA512: mac("sha512"),
-  HexEncode: (s) => Buffer.from(s, "utf8").toString("hex"),
-  HexDecode: (s) => Buffer.from(s, "hex").toString("utf8"),
-  URLEncode: (s) => Buffer.from(s, "utf8").toString("base64url"),
-  URLDecode: (s) => Buffer.from(s, "base64url").toString("utf8"),
-  Base64Encode: (s) => Buffer.from(s, "utf8").toString("base64"),
-  Base64Decode: (s) => Buffer.from(s, "base64").toString("utf8"),
-};
-
-/** Loads the WebAssembly module once (about 60 ms), before the first action whose outcomes use JavaScript. */
-export async function loadSandbox(): Promise<void> {
-  if (module) return;
-  // Loaded on first use: a server that never runs an action does not pay for the interpreter's memory.
-  const [{ newQuickJSWASMModuleFromVariant }, { default: variant }] = await Promise.all([
-    import("quickjs-emscripten-core"),
-    import("@jitl/quickjs-singlefile-mjs-release-sync"),
-  ]);
-  module ??= await newQuickJSWASMModuleFromVariant(variant);
-}
+import {
+  ANSWER_BUFFER_BYTES, type ChildCommand, type FromBroker, HARD_WAIT_MS, HEADER_BYTES, LIMITS, Slot, Status,
+  type StatusCode, type ToBroker,
+} from "./sandbox/protocol.ts";
 
 export class ScriptError extends Error {}
 
-/** Helper functions every expression sees (spec 40 section 3.4), written in JavaScript inside the sandbox. */
-const PRELUDE = `
-const ToJson = (v) => JSON.stringify(v);
-const FromJson = (s) => JSON.parse(String(s));
-const ToString = (v) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
-const __b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-function btoa(input) {
-  const s = unescape(encodeURIComponent(String(input)));
-  let out = "";
-  for (let i = 0; i < s.length; i += 3) {
-    const a = s.charCodeAt(i), b = s.charCodeAt(i + 1), c = s.charCodeAt(i + 2);
-    const n = (a << 16) | ((b || 0) << 8) | (c || 0);
-    out += __b64[(n >> 18) & 63] + __b64[(n >> 12) & 63] + (i + 1 < s.length ? __b64[(n >> 6) & 63] : "=") + (i + 2 < s.length ? __b64[n & 63] : "=");
-  }
-  return out;
-}
-function atob(input) {
-  try {
-    const s = String(input).replace(/[^A-Za-z0-9+/]/g, "");
-    let bytes = "";
-    for (let i = 0; i < s.length; i += 4) {
-      const n = (__b64.indexOf(s[i]) << 18) | (__b64.indexOf(s[i + 1]) << 12) | ((__b64.indexOf(s[i + 2]) & 63) << 6) | (__b64.indexOf(s[i + 3]) & 63);
-      bytes += String.fromCharCode((n >> 16) & 255);
-      if (s[i + 2] !== undefined) bytes += String.fromCharCode((n >> 8) & 255);
-      if (s[i + 3] !== undefined) bytes += String.fromCharCode(n & 255);
-    }
-    return decodeURIComponent(escape(bytes));
-  } catch (e) { return ""; }
-}
-`;
+/** Script time spent by one action call: its evaluations together block the server, so they share a limit. */
+export class ScriptBudget {
+  private spentMs = 0;
 
-/** Evaluates `code` (an expression or a script; its last value is the result) with `context` as globals. */
-export function runScript(code: string, context: Record<string, JsonValue>, uuid: () => string): JsonValue {
-  if (!module) throw new ScriptError("the JavaScript sandbox is not loaded");
-  const runtime = module.newRuntime();
-  runtime.setMemoryLimit(JS_MEMORY_LIMIT);
-  runtime.setMaxStackSize(512 * 1024);
-  const deadline = Date.now() + JS_TIME_LIMIT_MS;
-  runtime.setInterruptHandler(() => Date.now() > deadline);
-  const vm = runtime.newContext();
+  remainingMs(): number {
+    return LIMITS.callTimeMs - this.spentMs;
+  }
+
+  spend(ms: number): void {
+    this.spentMs += ms;
+  }
+}
+
+/** In the compiled executable every file lives in Bun's embedded file system, under the build's root (src/). */
+const COMPILED = import.meta.url.startsWith("file:///$bunfs/");
+
+function brokerUrl(): string {
+  // build.ts embeds the broker as its own entry point; it keeps its path under src/, with a .js extension.
+  return COMPILED ? "/$bunfs/root/engine/actions/sandbox/broker.js" : new URL("./sandbox/broker.ts", import.meta.url).href;
+}
+
+function childCommand(): ChildCommand {
+  // The compiled executable becomes an interpreter process when DAPTIN_SANDBOX_CHILD is set (src/cli/entry.ts).
+  const env = { DAPTIN_SANDBOX_CHILD: "1" };
+  if (COMPILED) return { cmd: [process.execPath], env };
+  return { cmd: [process.execPath, fileURLToPath(new URL("./sandbox/child.ts", import.meta.url))], env };
+}
+
+/** An interpreter process starts in about 100 ms; this only bounds a wait for one that never comes. */
+const START_TIMEOUT_MS = 15_000;
+
+interface Answer {
+  status: StatusCode;
+  text: string;
+}
+
+/** The server thread's end of the broker: start it, send jobs, wait for answers. */
+class Sandbox {
+  private readonly worker: Worker;
+  private readonly header: Int32Array;
+  private readonly body: Uint8Array;
+  private readonly decoder = new TextDecoder();
+  private nextId = 0;
+  private waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  failed = false;
+
+  constructor() {
+    const answers = new SharedArrayBuffer(ANSWER_BUFFER_BYTES);
+    this.header = new Int32Array(answers, 0, HEADER_BYTES / 4);
+    this.body = new Uint8Array(answers, HEADER_BYTES);
+    // Unreferenced: the broker and its processes never keep a finished CLI command alive.
+    this.worker = new Worker(brokerUrl(), { ref: false });
+    this.worker.onmessage = (e: MessageEvent<FromBroker>) => {
+      // A "ready" sent before the server's last job may arrive after it: only the count says what is true now.
+      if (e.data.kind === "ready") {
+        if (this.idle()) this.settle();
+      } else this.settle(new Error(e.data.message));
+    };
+    this.worker.onerror = (e) => {
+      this.failed = true;
+      this.worker.terminate();
+      this.settle(new Error(`the JavaScript sandbox failed: ${e.message}`));
+    };
+    this.post({ kind: "start", answers, child: childCommand() });
+  }
+
+  private post(m: ToBroker): void {
+    this.worker.postMessage(m);
+  }
+
+  private settle(error?: Error): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const w of waiting) error ? w.reject(error) : w.resolve();
+    this.worker.unref();
+  }
+
+  private idle(): boolean {
+    return Atomics.load(this.header, Slot.idle) > 0;
+  }
+
+  /** Resolves once an interpreter process is idle. */
+  async ready(): Promise<void> {
+    if (this.idle()) return;
+    // Referenced while someone waits, or a CLI command could end before its sandbox is up.
+    this.worker.ref();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.push({ resolve, reject });
+        timer = setTimeout(() => reject(new Error(`the JavaScript sandbox did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  submit(code: string, context: string): number {
+    const id = ++this.nextId;
+    this.post({ kind: "job", id, code, context });
+    return id;
+  }
+
+  /** Blocks until the answer to job `id` is in, or `deadline` (performance.now()) passes: then undefined. */
+  waitSync(id: number, deadline: number): Answer | undefined {
+    for (;;) {
+      const done = Atomics.load(this.header, Slot.done);
+      if (done === id) break;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return undefined;
+      Atomics.wait(this.header, Slot.done, done, remaining);
+    }
+    const length = this.header[Slot.length]!;
+    return { status: this.header[Slot.status] as StatusCode, text: this.decoder.decode(this.body.subarray(0, length)) };
+  }
+
+  /** Whether job `id` reached an interpreter (a job that did not was waiting for a process to start). */
+  started(id: number): boolean {
+    return Atomics.load(this.header, Slot.started) === id;
+  }
+
+  /** The server stopped waiting for job `id`: its process is killed (a warm one takes over). */
+  abandon(id: number): void {
+    this.post({ kind: "abandon", id });
+  }
+}
+
+let sandbox: Sandbox | undefined;
+
+/** Starts the sandbox (a worker and two interpreter processes) before the first action that uses JavaScript. */
+export async function loadSandbox(): Promise<void> {
+  if (!sandbox || sandbox.failed) sandbox = new Sandbox();
+  await sandbox.ready();
+}
+
+const MiB = 1048576;
+
+/** Whether `value` nests arrays and objects deeper than `limit` (walked without recursion). */
+function deeperThan(value: JsonValue, limit: number): boolean {
+  const stack: JsonValue[] = [value];
+  const depths: number[] = [0];
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    const depth = depths.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === "object") {
+        stack.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
+function contextJson(code: string, context: Record<string, JsonValue>): string {
+  // Checked first: JSON.stringify of a value nested some 40,000 deep (a request body can be) spends seconds before
+  // it gives up with a stack overflow.
+  if (deeperThan(context, LIMITS.depth)) {
+    throw new ScriptError(`the script's context is nested deeper than ${LIMITS.depth} levels`);
+  }
+  const json = JSON.stringify(context);
+  if (Buffer.byteLength(json) + Buffer.byteLength(code) > LIMITS.contextBytes) {
+    throw new ScriptError(`the script and its context are larger than ${LIMITS.contextBytes / MiB} MiB`);
+  }
+  return json;
+}
+
+/**
+ * Evaluates `code` (an expression or a script; its last value is the result) with `context` as globals. Blocks
+ * for at most HARD_WAIT_MS; `budget` is the action call's, shared by all its evaluations.
+ */
+export function runScript(code: string, context: Record<string, JsonValue>, budget: ScriptBudget): JsonValue {
+  if (!sandbox) throw new ScriptError("the JavaScript sandbox is not loaded");
+  const callLimit = `the action's scripts ran longer than ${LIMITS.callTimeMs} ms in total`;
+  if (budget.remainingMs() <= 0) throw new ScriptError(callLimit);
+  const start = performance.now();
+  const byBudget = budget.remainingMs() < HARD_WAIT_MS;
+  const deadline = start + Math.min(HARD_WAIT_MS, budget.remainingMs());
   try {
-    const uuidFn = vm.newFunction("uuid", () => vm.newString(uuid()));
-    vm.setProp(vm.global, "uuid", uuidFn);
-    uuidFn.dispose();
-    // Digests and MACs from the host's crypto: text in, hex text out; no other host capability crosses over.
-    for (const [name, fn] of Object.entries(HOST_HELPERS)) {
-      const h = vm.newFunction(name, (...args) => vm.newString(fn(...args.map((a) => String(vm.dump(a) ?? "")))));
-      vm.setProp(vm.global, name, h);
-      h.dispose();
+    const id = sandbox.submit(code, contextJson(code, context));
+    const answer = sandbox.waitSync(id, deadline);
+    if (!answer) {
+      const started = sandbox.started(id);
+      sandbox.abandon(id);
+      if (byBudget) throw new ScriptError(callLimit);
+      throw new ScriptError(started ? `the script ran longer than ${LIMITS.timeMs} ms` : "the JavaScript sandbox is restarting; try again");
     }
-    const names = Object.keys(context).filter((k) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k));
-    const setup = `${PRELUDE}\nconst __ctx = ${JSON.stringify(context)};\n` +
-      names.map((n) => `var ${n} = __ctx[${JSON.stringify(n)}];`).join("\n");
-    const prep = vm.evalCode(setup);
-    if (prep.error) {
-      const e = vm.dump(prep.error);
-      prep.error.dispose();
-      throw new ScriptError(`could not prepare the script context: ${e?.message ?? e}`);
-    }
-    prep.value.dispose();
-    const result = vm.evalCode(`(function () { "use strict"; return JSON.stringify((0, eval)(${JSON.stringify(code)})); })()`);
-    if (result.error) {
-      const e = vm.dump(result.error);
-      result.error.dispose();
-      const message = e?.message === "interrupted" ? `the script ran longer than ${JS_TIME_LIMIT_MS} ms` : String(e?.message ?? e);
-      throw new ScriptError(message);
-    }
-    const text = vm.dump(result.value) as string | undefined;
-    result.value.dispose();
-    return text === undefined ? null : (JSON.parse(text) as JsonValue);
+    if (answer.status !== Status.ok) throw new ScriptError(answer.text);
+    return JSON.parse(answer.text) as JsonValue;
   } finally {
-    vm.dispose();
-    runtime.dispose();
+    budget.spend(performance.now() - start);
   }
 }
