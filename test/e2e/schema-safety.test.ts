@@ -3,8 +3,8 @@
 // the same database.
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { api, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
 import { measure } from "../../bench/schema-scale.ts";
 
@@ -219,29 +219,8 @@ describe("a database bricked by an older version", () => {
   });
 });
 
-describe("groups declared in a schema file", () => {
-  test("docs/actions.md's open_ticket example starts as written and its action runs", async () => {
-    const doc = readFileSync(resolve(import.meta.dir, "../../docs/actions.md"), "utf8");
-    const yaml = /## Defining actions in a schema file\n\n```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
-    const d = tempDir();
-    writeFileSync(join(d, "schema_ticket.yaml"), yaml);
-    const t = await startServer({ dir: d });
-    try {
-      // The action's Permission lets only its group run it: an administrator passes every gate.
-      const account = { email: "lead@example.com", name: "lead", password: "correct horse", passwordConfirm: "correct horse" };
-      expect((await api(t, "POST", "/action/user_account/signup", { attributes: account })).status).toBe(200);
-      const token = (await api(t, "POST", "/action/user_account/signin", { attributes: account })).body[0].Attributes.value;
-      expect((await api(t, "POST", "/action/world/become_an_administrator", "{}", bearer(token))).status).toBe(200);
-      const r = await api(t, "POST", "/action/ticket/open_ticket", { attributes: { title: "  printer on fire ", urgent: true } }, bearer(token));
-      expect(r.status).toBe(200);
-      expect(r.body[0].Attributes.message).toMatch(/^Ticket .* is urgent$/);
-      const groups = await api(t, "GET", "/api/usergroup?page[size]=50", undefined, bearer(token));
-      expect(groups.body.data.map((g: any) => g.attributes.name)).toContain("support");
-    } finally {
-      await t.stop();
-    }
-  });
-});
+// docs/actions.md's open_ticket example (UserGroups, AccessGroups, the action run by a member of the group) runs as
+// written in test/e2e/docs.test.ts.
 
 describe("large schema uploads", () => {
   test("1,000 tables: /ping keeps answering while they are created (it waited 7-27 s before)", async () => {
