@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { api, FIXTURES, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, FIXTURES, pingWhile, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 
@@ -31,23 +31,9 @@ afterAll(async () => {
 
 /** Sends the request while /ping is probed; the request's time and the longest /ping wait. */
 async function timed(method: string, path: string, body: string) {
-  let polling = true;
-  let worst = 0;
-  const poller = (async () => {
-    while (polling) {
-      const t = performance.now();
-      await fetch(`${s.url}/ping`);
-      worst = Math.max(worst, performance.now() - t);
-      await Bun.sleep(5);
-    }
-  })();
-  await Bun.sleep(20);
   const t = performance.now();
-  const r = await api(s, method, path, body, { "Content-Type": "application/json" });
-  const ms = performance.now() - t;
-  polling = false;
-  await poller;
-  return { r, ms, worst };
+  const { result: r, worst } = await pingWhile(s, () => api(s, method, path, body, { "Content-Type": "application/json" }));
+  return { r, ms: performance.now() - t, worst };
 }
 
 describe("one depth limit for JSON request bodies (128 levels)", () => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { api, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, pingWhile, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 let dir: string;
@@ -11,24 +11,7 @@ const action = (path: string, attributes: Record<string, unknown>) => api(s, "PO
 const file = (name: string, text: string) => [{ name, file: Buffer.from(text).toString("base64") }];
 const signin = (email: string, password: string) => action("user_account/signin", { email, password });
 
-/** The longest /ping round trip while `work` runs (probed every 5 ms). */
-async function worstPing<T>(work: () => Promise<T>): Promise<{ result: T; worst: number }> {
-  let polling = true;
-  let worst = 0;
-  const poller = (async () => {
-    while (polling) {
-      const t = performance.now();
-      await fetch(`${s.url}/ping`);
-      worst = Math.max(worst, performance.now() - t);
-      await Bun.sleep(5);
-    }
-  })();
-  await Bun.sleep(20);
-  const result = await work();
-  polling = false;
-  await poller;
-  return { result, worst };
-}
+const worstPing = <T>(work: () => Promise<T>) => pingWhile(s, work);
 
 beforeAll(async () => {
   dir = tempDir();
