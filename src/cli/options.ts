@@ -3,17 +3,14 @@ import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { Engine, type EngineConfig, type OpenOptions } from "../engine/engine.ts";
-import { notFound } from "../engine/errors.ts";
+import { fileProblem, notFound } from "../engine/errors.ts";
 import { type Identity, SYSTEM } from "../engine/identity/identity.ts";
 import type { JsonValue } from "../engine/schema/column-types/index.ts";
 import { UsageError } from "./output.ts";
 
 /** Why a file given on the command line cannot be read, naming it: `PATH: no such file` (a usage error). */
 export function fileError(path: string, e: unknown, label = path): UsageError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code === "EACCES" || code === "EPERM" ? "permission denied"
-    : code === "ENOTDIR" ? "a part of the path is not a directory" : e instanceof Error ? e.message : String(e);
-  return new UsageError(`${label}: ${why}`);
+  return new UsageError(`${label}: ${fileProblem(e)}`);
 }
 
 /** The bytes of a file given on the command line; a file that cannot be read is a usage error naming it. */

@@ -146,7 +146,7 @@ export class Engine {
         },
         lockedDown: () => this.refreshState(),
         applySchema: (docs, opts) => this.changeSchema(docs, opts),
-        reload: () => this.changeSchema(this.schemaFiles.map(readSchemaFile)),
+        reload: () => this.changeSchema(this.schemaFiles.map((f) => readSchemaFile(f, { reread: true }))),
         schemaSnapshot: () => this.schemaSnapshot(),
         publish: (topic, payload) => {
           for (const l of this.topicListeners) l(topic, payload);
@@ -350,7 +350,7 @@ export class Engine {
   private applySchema(opts: OpenOptions): ApplyReport {
     this.config.ensureTable();
     this.dropStaged();
-    const docs = [...(opts.schemaFiles ?? []).map(readSchemaFile), ...(opts.schemaDocs ?? [])];
+    const docs = [...(opts.schemaFiles ?? []).map((f) => readSchemaFile(f)), ...(opts.schemaDocs ?? [])];
     const change = this.prepareChange(docs);
     const { registry, warnings, plan } = change;
     if (opts.dryRun) {

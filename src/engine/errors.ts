@@ -55,3 +55,13 @@ export const conflict = (title: string, detail?: string, source?: ErrorSource) =
 export const validation = (title: string, detail?: string, source?: ErrorSource) =>
   new DaptinError("validation", title, { detail, source });
 export const schemaError = (title: string, detail?: string) => new DaptinError("schema", title, { detail });
+
+/** Why a file could not be read, in words for a message that names it: `no such file`, `is a directory`, ... */
+export function fileProblem(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EISDIR") return "is a directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "ENOTDIR") return "a part of the path is not a directory";
+  return e instanceof Error ? e.message : String(e);
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeJwt, SignJWT } from "jose";
-import { api, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, pingWhile, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
 
 const NOTE_SCHEMA = `Tables:
   - TableName: note
@@ -558,22 +558,9 @@ describe("Daptin's per-path limit (limit.rate)", () => {
 describe("password hashing off the event loop", () => {
   test("20 concurrent signups leave /ping answering (bcrypt runs on worker threads, outside any transaction)", async () => {
     const s = await startServer();
-    let polling = true;
-    let worst = 0;
-    const poller = (async () => {
-      while (polling) {
-        const t = performance.now();
-        await fetch(`${s.url}/ping`);
-        worst = Math.max(worst, performance.now() - t);
-        await Bun.sleep(5);
-      }
-    })();
-    await Bun.sleep(20);
-    const ups = await Promise.all(Array.from({ length: 20 }, (_, i) => action(s, "user_account/signup", {
+    const { result: ups, worst } = await pingWhile(s, () => Promise.all(Array.from({ length: 20 }, (_, i) => action(s, "user_account/signup", {
       email: `load${i}@example.com`, name: `load${i}`, password: "correct horse", passwordConfirm: "correct horse",
-    })));
-    polling = false;
-    await poller;
+    }))));
     expect(ups.map((r) => r.status)).toEqual(Array(20).fill(200));
     // Synchronous hashing inside the action's transaction held /ping for 2.4 s; the target is under 100 ms
     // (bench/), the bound here is wide for a busy machine.

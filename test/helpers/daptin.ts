@@ -134,3 +134,26 @@ export async function api<T = any>(
 }
 
 export const FIXTURES = join(ROOT, "test/fixtures");
+
+/** Runs `work` while `/ping` is probed every 5 ms: its result and the longest /ping round trip (ms) meanwhile. */
+export async function pingWhile<T>(server: { url: string }, work: () => Promise<T>): Promise<{ result: T; worst: number }> {
+  let polling = true;
+  let worst = 0;
+  const poller = (async () => {
+    while (polling) {
+      const t = performance.now();
+      await fetch(`${server.url}/ping`);
+      worst = Math.max(worst, performance.now() - t);
+      await Bun.sleep(5);
+    }
+  })();
+  await Bun.sleep(20);
+  try {
+    const result = await work();
+    polling = false;
+    await poller;
+    return { result, worst };
+  } finally {
+    polling = false;
+  }
+}

@@ -112,6 +112,23 @@ export function evaluate(value: JsonValue, ctx: Context, scripts: ScriptBudget):
   return value;
 }
 
+/**
+ * What a string expression will evaluate to, computed before the chain runs: literals, `~path` and `$path` whose
+ * first segment no outcome of the chain sets (`later`: their References). Undefined for scripts, for paths an
+ * outcome may still set, and for anything that fails now.
+ */
+export function evaluateAhead(value: JsonValue | undefined, ctx: Context, later: Set<string>, scripts: ScriptBudget): JsonValue | undefined {
+  if (typeof value !== "string") return value === null || typeof value === "object" ? undefined : value;
+  if (scriptBody(value) !== undefined) return undefined;
+  const paths = value.startsWith("~") ? [value.slice(1)] : [...value.matchAll(INTERPOLATION)].map((m) => m[0].slice(1));
+  if (paths.some((p) => later.has(segmentsOf(p)[0] ?? ""))) return undefined;
+  try {
+    return evaluateString(value, ctx, scripts);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A Condition is true when it evaluates to true, or to the text "1" or "true". Errors make it false. */
 export function conditionHolds(condition: string | undefined, ctx: Context, scripts: ScriptBudget): boolean {
   if (!condition) return true;

@@ -1,11 +1,12 @@
 // The outcome chain (spec 40 section 3): each outcome's attributes are evaluated against the context, then it
 // creates, reads, updates or deletes rows, answers the client, or calls a performer. CRUD outcomes run with the
 // caller's rights raised to administrator (the action's own gates were the access control); performers get the
-// real caller. Consecutive synchronous outcomes share one transaction; any failure rolls all of it back.
+// real caller. Consecutive synchronous outcomes share one transaction; any failure rolls all of it back. Passwords
+// the chain writes are hashed before any of its transactions opens when their values are known at the start.
 import { badRequest, notFound } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
-import type { JsonValue } from "../schema/column-types/index.ts";
-import { type Context, conditionHolds, evaluate, EvaluationError } from "./expressions.ts";
+import { type JsonValue, ReadyHashes } from "../schema/column-types/index.ts";
+import { type Context, conditionHolds, evaluate, evaluateAhead, EvaluationError } from "./expressions.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { ScriptBudget, ScriptError } from "./sandbox.ts";
 import { type ActionDef, type ActionResponse, notify, type OutcomeDef, type Progress } from "./types.ts";
@@ -22,6 +23,8 @@ interface ChainCall {
   ctx: Context;
   /** Script time of this call, shared by all its evaluations. */
   scripts: ScriptBudget;
+  /** Password hashes made before the chain started (`hashAhead`). */
+  hashes: ReadyHashes;
 }
 
 interface Step {
@@ -35,8 +38,9 @@ export class OutcomeChain {
     private readonly performers: Record<string, Performer>,
   ) {}
 
-  async run(request: Omit<ChainCall, "scripts">): Promise<ActionResponse[]> {
-    const call: ChainCall = { ...request, scripts: new ScriptBudget() };
+  async run(request: Omit<ChainCall, "scripts" | "hashes">): Promise<ActionResponse[]> {
+    const scripts = new ScriptBudget();
+    const call: ChainCall = { ...request, scripts, hashes: await this.hashAhead(request.action, request.attributes, request.ctx, scripts) };
     const out: ActionResponse[] = [];
     let who = call.who;
     const outcomes = call.action.OutFields ?? [];
@@ -86,6 +90,32 @@ export class OutcomeChain {
     return out;
   }
 
+  /**
+   * Hashes, on worker threads and before any transaction, the passwords the chain's POST and PATCH outcomes will
+   * write whose values are known now (request attributes, literals, references to what no outcome sets). A password
+   * computed inside the chain (a script, an earlier outcome's result) is hashed synchronously when written.
+   */
+  private async hashAhead(action: ActionDef, attributes: Record<string, JsonValue>, ctx: Context, scripts: ScriptBudget): Promise<ReadyHashes> {
+    const hashes = new ReadyHashes();
+    const outcomes = action.OutFields ?? [];
+    const later = new Set(outcomes.flatMap((o) => (o.Reference ? [o.Reference] : [])));
+    const work: Promise<unknown>[] = [];
+    for (const o of outcomes) {
+      const m = o.Method.toUpperCase();
+      const table = m === "POST" || m === "PATCH" ? this.pctx.registry().get(o.Type) : undefined;
+      const values: Record<string, JsonValue> = {};
+      for (const c of table?.columns ?? []) {
+        if (c.family.name !== "password") continue;
+        // Without Attributes an outcome writes the request's attributes as they are.
+        const v = o.Attributes === undefined ? attributes[c.ColumnName] : evaluateAhead(o.Attributes[c.ColumnName], ctx, later, scripts);
+        if (v !== undefined) values[c.ColumnName] = v;
+      }
+      if (Object.keys(values).length > 0) work.push(this.pctx.data.hashAhead(o.Type, [values], { into: hashes }));
+    }
+    await Promise.all(work);
+    return hashes;
+  }
+
   private performerOf(o: OutcomeDef): Performer | undefined {
     const m = o.Method.toUpperCase();
     if (CRUD.has(m) || m === "ACTIONRESPONSE" || m === "SWITCH_USER") return undefined;
@@ -121,7 +151,7 @@ export class OutcomeChain {
     };
     switch (m) {
       case "POST": {
-        const r = data.createSync(elevated, o.Type, { attributes: attrs });
+        const r = data.createSync(elevated, o.Type, { attributes: attrs }, call.hashes);
         return { responses: [{ ResponseType: o.Type, Attributes: r.attributes }], result: r.attributes };
       }
       case "GET": {
@@ -139,7 +169,7 @@ export class OutcomeChain {
       }
       case "PATCH": {
         const { reference_id: _r, ...changes } = attrs;
-        const r = data.updateSync(elevated, o.Type, refOf(), { attributes: changes });
+        const r = data.updateSync(elevated, o.Type, refOf(), { attributes: changes }, call.hashes);
         return { responses: [{ ResponseType: o.Type, Attributes: r.attributes }], result: r.attributes };
       }
       case "DELETE": {

@@ -7,7 +7,7 @@ import { parsePermission, PermissionSyntaxError, type Operation } from "../permi
 import { can } from "../permission/check.ts";
 import { rowInstance, type TablePermissions } from "../permission/instances.ts";
 import { READ_FILTER_COLUMNS, readFilter, sharingTable } from "../permission/sql-filter.ts";
-import { type JsonValue, kindOf, refuseStructured, toStored, ValueError } from "../schema/column-types/index.ts";
+import { hashAll, type JsonValue, kindOf, ReadyHashes, refuseStructured, toStored, ValueError } from "../schema/column-types/index.ts";
 import type { ColumnInfo, Registry, TableInfo } from "../schema/registry.ts";
 import { SERVER_MANAGED } from "../schema/standard.ts";
 import { decodeSchema } from "../schema/parse.ts";
@@ -394,12 +394,13 @@ export class DataService {
     return c;
   }
 
-  /** Converts attribute values (hashing passwords) before the transaction; FKs are resolved inside it. */
   /**
-   * Attribute values -> column values. `sync` (inside an action's transaction) hashes passwords synchronously;
-   * otherwise hashed values are left as promises for `settle` to await before the write transaction opens.
+   * Attribute values -> column values, before the transaction (FKs are resolved inside it). Asynchronous writes get
+   * hashed values as promises, which `settle` awaits before the write transaction opens. `sync` writes (inside a
+   * caller's transaction) take password hashes from `hashes`, made ahead by `hashAhead`, and hash on this thread
+   * only what was not made ahead.
    */
-  private convert(table: TableInfo, attrs: Record<string, JsonValue>, mode: "create" | "update", sync: boolean) {
+  private convert(table: TableInfo, attrs: Record<string, JsonValue>, mode: "create" | "update", sync: boolean, hashes?: ReadyHashes) {
     const values = new Map<ColumnInfo, unknown>();
     const refs = new Map<ColumnInfo, JsonValue>();
     const conformed: Record<string, JsonValue> = {};
@@ -411,8 +412,7 @@ export class DataService {
       } catch (e) {
         throw valueError(e, k);
       }
-      const rule = table.def.Conformations?.find((r) => r.ColumnName === k);
-      conformed[k] = rule ? conform(rule.Tags, raw) : raw;
+      conformed[k] = this.conformed(table, k, raw);
     }
     if (table.name === "action" && "action_schema" in conformed) conformed.action_schema = checkActionSchema(conformed.action_schema!);
     if (table.name === "world" && "world_schema_json" in conformed) conformed.world_schema_json = this.ctx.checkDefinition(conformed.world_schema_json!);
@@ -428,7 +428,7 @@ export class DataService {
         throw validation("Validation failed", `${k} cannot be null`, { pointer: `/data/attributes/${k}` });
       }
       try {
-        const ctx = { encryptionSecret: this.ctx.encryptionSecret() };
+        const ctx = { encryptionSecret: this.ctx.encryptionSecret(), hashes };
         const converted = k === "permission" ? permissionValue(v) : toStored(c.family, v, c, ctx, sync);
         values.set(c, converted instanceof Promise ? converted.catch((e) => Promise.reject(valueError(e, k))) : converted);
       } catch (e) {
@@ -436,6 +436,32 @@ export class DataService {
       }
     }
     return { values, refs };
+  }
+
+  private conformed(table: TableInfo, column: string, raw: JsonValue): JsonValue {
+    const rule = table.def.Conformations?.find((r) => r.ColumnName === column);
+    return rule ? conform(rule.Tags, raw) : raw;
+  }
+
+  /**
+   * Hashes, on worker threads, the passwords that synchronous writes of these rows (`createSync`/`updateSync` with
+   * the result, inside one transaction) will store, so that no bcrypt runs on the event loop or while the
+   * transaction is open. `shared`: one hash per distinct password serves every row (generated data); otherwise each
+   * row gets its own salt.
+   */
+  async hashAhead(tableName: string, rows: Record<string, JsonValue>[], opts: { shared?: boolean; into?: ReadyHashes } = {}): Promise<ReadyHashes> {
+    const table = this.table(tableName);
+    const hashes = opts.into ?? new ReadyHashes();
+    const columns = table.columns.filter((c) => c.family.name === "password" && this.writable(table, c.ColumnName, "update"));
+    const jobs: (() => Promise<void>)[] = [];
+    for (const row of rows) {
+      for (const c of columns) {
+        const v = row[c.ColumnName];
+        if (v !== undefined) jobs.push(() => hashes.add(this.conformed(table, c.ColumnName, v), c, opts));
+      }
+    }
+    await hashAll(jobs);
+    return hashes;
   }
 
   /** One value as its column stores it, without rules (a link's own columns); a 422 naming the attribute otherwise. */
@@ -514,12 +540,15 @@ export class DataService {
     return this.finishCreate(who, p);
   }
 
-  /** Create without awaiting (for action outcomes, which run inside one synchronous transaction). */
-  createSync(who: Identity, tableName: string, input: WriteInput): Resource {
-    return this.finishCreate(who, this.prepareCreate(who, tableName, input, true), false);
+  /**
+   * Create without awaiting, inside a caller's synchronous transaction (action outcomes, imports). Passwords come
+   * from `hashes` (see `hashAhead`); one that was not hashed ahead is hashed on this thread.
+   */
+  createSync(who: Identity, tableName: string, input: WriteInput, hashes?: ReadyHashes): Resource {
+    return this.finishCreate(who, this.prepareCreate(who, tableName, input, true, hashes), false);
   }
 
-  private prepareCreate(who: Identity, tableName: string, input: WriteInput, sync: boolean) {
+  private prepareCreate(who: Identity, tableName: string, input: WriteInput, sync: boolean, hashes?: ReadyHashes) {
     const table = this.table(tableName);
     this.gateTable(who, "create", table);
     if (input.id !== undefined && input.id !== null && input.id !== "" && !isUuid(input.id)) {
@@ -527,7 +556,7 @@ export class DataService {
       throw badRequest("Invalid id", `a client-generated id must be a UUID, got ${got}`, { pointer: "/data/id" });
     }
     const rels = this.splitRelationships(table, input.relationships);
-    const { values, refs } = this.convert(table, input.attributes, "create", sync);
+    const { values, refs } = this.convert(table, input.attributes, "create", sync, hashes);
     for (const [c, v] of rels.toOne) refs.set(c, v);
     this.gateOwner(who, table, refs, who.userId);
     this.gateLinkSubject(who, table, refs);
@@ -608,12 +637,12 @@ export class DataService {
     return this.finishUpdate(who, p);
   }
 
-  /** Update without awaiting (for action outcomes). */
-  updateSync(who: Identity, tableName: string, id: string, input: WriteInput): Resource {
-    return this.finishUpdate(who, this.prepareUpdate(who, tableName, id, input, true), false);
+  /** Update without awaiting, inside a caller's synchronous transaction; passwords as for `createSync`. */
+  updateSync(who: Identity, tableName: string, id: string, input: WriteInput, hashes?: ReadyHashes): Resource {
+    return this.finishUpdate(who, this.prepareUpdate(who, tableName, id, input, true, hashes), false);
   }
 
-  private prepareUpdate(who: Identity, tableName: string, id: string, input: WriteInput, sync: boolean) {
+  private prepareUpdate(who: Identity, tableName: string, id: string, input: WriteInput, sync: boolean, hashes?: ReadyHashes) {
     const table = this.table(tableName);
     this.gateTable(who, "update", table);
     // The whole stored row: its permission facts for the gate, its values for change detection.
@@ -632,7 +661,7 @@ export class DataService {
       });
     }
     const rels = this.splitRelationships(table, input.relationships);
-    const { values, refs } = this.convert(table, input.attributes, "update", sync);
+    const { values, refs } = this.convert(table, input.attributes, "update", sync, hashes);
     for (const [c, v] of rels.toOne) refs.set(c, v);
     const owner = table.hasOwner && typeof before.user_account_id === "number" ? before.user_account_id : null;
     this.gateOwner(who, table, refs, owner);

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import systemSchemaText from "../../../schemas/system.yaml" with { type: "text" };
+import { DaptinError, fileProblem } from "../errors.ts";
 import { mergeRelations, mergeTable } from "./merge.ts";
 import { parseSchema } from "./parse.ts";
 import type { ActionDef } from "../actions/types.ts";
@@ -31,8 +32,25 @@ export function discoverSchemaFiles(dirs: string[]): string[] {
   return out;
 }
 
-export function readSchemaFile(path: string): SchemaDoc {
-  return parseSchema(readFileSync(path, "utf8"), path);
+/**
+ * A schema file, parsed. One that cannot be read (gone, a directory, not readable) is a typed `schema` error naming
+ * it, as a file that does not parse is a SchemaParseError: never a raw file-system error. `reread`: the file is one
+ * the server started with (`restart_daptin`), so a missing one is said to be gone.
+ */
+export function readSchemaFile(path: string, opts: { reread?: boolean } = {}): SchemaDoc {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const gone = opts.reread && (e as { code?: unknown }).code === "ENOENT";
+    throw new DaptinError("schema", gone ? "Schema file missing" : "Schema file unreadable", {
+      detail: gone
+        ? `schema file ${path} no longer exists (the server re-reads the schema files it started with; restart it to start without this one)`
+        : `schema file ${path}: ${fileProblem(e)}`,
+      code: "schema_file",
+    });
+  }
+  return parseSchema(text, path);
 }
 
 export function systemSchema(): SchemaDoc {

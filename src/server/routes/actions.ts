@@ -5,9 +5,10 @@ import { badRequest, DaptinError } from "../../engine/errors.ts";
 import type { Identity } from "../../engine/identity/identity.ts";
 import type { JsonValue } from "../../engine/schema/column-types/index.ts";
 import { errorHeaders, STATUS } from "../errors.ts";
-import { readBody, readText } from "../request.ts";
+import { checkNesting, readBody, readText } from "../request.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
+const LOOKS_LIKE_JSON = /^\s*[[{]/;
 
 async function gatherAttributes(req: Request, url: URL): Promise<Record<string, JsonValue>> {
   const attrs: Record<string, JsonValue> = {};
@@ -25,6 +26,8 @@ async function gatherAttributes(req: Request, url: URL): Promise<Record<string, 
   }
   const text = await readText(req);
   if (text.trim() === "") return attrs;
+  // A body that looks like JSON is held to the JSON depth limit before it is parsed (a form body is not JSON).
+  if (LOOKS_LIKE_JSON.test(text)) checkNesting(text);
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -3,7 +3,7 @@
 // creating the table (or adding columns) from the types the values show.
 import { DaptinError, validation } from "../../errors.ts";
 import type { Identity } from "../../identity/identity.ts";
-import type { JsonValue } from "../../schema/column-types/index.ts";
+import type { JsonValue, ReadyHashes } from "../../schema/column-types/index.ts";
 import { underscore } from "../../schema/names.ts";
 import type { SchemaDoc } from "../../schema/types.ts";
 import { decodeSchema, SchemaDecodeError } from "../../schema/parse.ts";
@@ -16,9 +16,21 @@ import { inferColumns, normaliseKeys, rowsOf, uploadedFiles } from "./tabular.ts
 /** Server-set fields of an export (ids, timestamps, version, owner, permission) are not imported. */
 const SERVER_SET = new Set([...SERVER_MANAGED, "permission", "__type", "user_account_id"]);
 
-function insertAll(
-  ctx: PerformerContext, who: Identity, table: string, batches: { file: string; rows: Record<string, JsonValue>[] }[], truncate: boolean, progress?: Progress,
-): number {
+type Batch = { file: string; rows: Record<string, JsonValue>[] };
+
+/** The attributes a row of a file writes: server-set fields are not imported. */
+const rowAttributes = (row: Record<string, JsonValue>) => Object.fromEntries(Object.entries(row).filter(([k]) => !SERVER_SET.has(k)));
+
+/**
+ * The passwords of the rows, hashed on worker threads before the import's transaction opens (each row its own
+ * salt). A table the import creates has none (inferred columns are never passwords).
+ */
+function hashAhead(ctx: PerformerContext, table: string, batches: Batch[]): Promise<ReadyHashes | undefined> {
+  if (!ctx.registry().get(table)) return Promise.resolve(undefined);
+  return ctx.data.hashAhead(table, batches.flatMap((b) => b.rows.map(rowAttributes)));
+}
+
+function insertAll(ctx: PerformerContext, who: Identity, table: string, batches: Batch[], truncate: boolean, hashes?: ReadyHashes, progress?: Progress): number {
   const author = { ...who, isAdmin: true };
   const total = batches.reduce((n, b) => n + b.rows.length, 0);
   let count = 0;
@@ -26,10 +38,9 @@ function insertAll(
     if (truncate) ctx.data.truncate(ctx.data.table(table));
     for (const { file, rows } of batches) {
       for (const [i, row] of rows.entries()) {
-        const attrs = Object.fromEntries(Object.entries(row).filter(([k]) => !SERVER_SET.has(k)));
         try {
           // An exported row keeps its id, so an export imported elsewhere is the same data.
-          ctx.data.createSync(author, table, { id: isUuid(row.reference_id) ? row.reference_id : undefined, attributes: attrs });
+          ctx.data.createSync(author, table, { id: isUuid(row.reference_id) ? row.reference_id : undefined, attributes: rowAttributes(row) }, hashes);
         } catch (e) {
           if (e instanceof DaptinError) throw new DaptinError(e.kind, e.title, { detail: `${file} row ${i + 1}: ${e.detail ?? e.title}` });
           throw e;
@@ -60,7 +71,7 @@ export const importData: Performer = {
     const batches = [];
     for (const f of uploadedFiles(attributes.dump_file, "dump_file")) batches.push({ file: f.name, rows: await rowsOf(f, table.name) });
     const truncate = attributes.truncate_before_insert === true || attributes.truncate_before_insert === "true";
-    const count = insertAll(ctx, who, table.name, batches, truncate, progress);
+    const count = insertAll(ctx, who, table.name, batches, truncate, await hashAhead(ctx, table.name, batches), progress);
     return [imported(count, table.name, Math.round(performance.now() - started))];
   },
 };
@@ -86,7 +97,7 @@ function uploadToSchema(field: string): Performer {
       const started = performance.now();
       const entity = underscore(text(attributes.entity_name));
       if (!entity) throw validation("Validation failed", "entity_name is required", { pointer: "/attributes/entity_name" });
-      const batches: { file: string; rows: Record<string, JsonValue>[] }[] = [];
+      const batches: Batch[] = [];
       for (const f of uploadedFiles(attributes[field], field)) batches.push({ file: f.name, rows: (await rowsOf(f)).map(normaliseKeys) });
       const all = batches.flatMap((b) => b.rows);
       const existing = ctx.registry().get(entity);
@@ -100,7 +111,8 @@ function uploadToSchema(field: string): Performer {
         throw validation("Validation failed", `${entity} has no column ${missing.map((c) => c.ColumnName).join(", ")}; send add_missing_columns: true to add them`);
       }
       let count = 0;
-      const insert = () => (count = insertAll(ctx, who, entity, batches, false, progress));
+      const hashes = await hashAhead(ctx, entity, batches);
+      const insert = () => (count = insertAll(ctx, who, entity, batches, false, hashes, progress));
       if (!existing || missing.length) {
         // The definition goes through the same decoding and validation as a schema file's table.
         const doc = decoded({ Tables: [{ TableName: entity, Columns: missing as unknown as JsonValue }] });

@@ -1,5 +1,8 @@
 // generate_random_data: `count` rows of realistic fake values (faker) for a table, owned by the caller, in one
-// transaction. Relation columns point at random existing rows of their target table.
+// transaction. Relation columns point at random existing rows of their target table. Password columns get one
+// random password per call, which nobody is told: bcrypt at cost 11 takes ~100 ms, so it is hashed once, off the
+// event loop, and that hash serves every row (set a password to use such an account).
+import { randomBytes } from "node:crypto";
 import type { Faker } from "@faker-js/faker";
 import { DaptinError, validation } from "../../errors.ts";
 import type { JsonValue } from "../../schema/column-types/index.ts";
@@ -11,8 +14,8 @@ import { notify } from "../types.ts";
 
 const MAX_RANDOM_ROWS = 100_000;
 
-/** A fake value that fits the column's type (and its enum options). */
-function fake(faker: Faker, c: ColumnInfo): JsonValue {
+/** A fake value that fits the column's type (and its enum options); passwords are the call's `secret`. */
+function fake(faker: Faker, c: ColumnInfo, secret: string): JsonValue {
   const type = c.ColumnType.toLowerCase();
   const size = /\((\d+)/.exec(c.DataType)?.[1];
   const fit = (s: string) => (size ? s.slice(0, Number(size)) : s);
@@ -31,7 +34,7 @@ function fake(faker: Faker, c: ColumnInfo): JsonValue {
       if (type === "time") return faker.date.past().toISOString().slice(11, 19);
       return faker.date.past().toISOString();
     case "json": return { word: faker.word.noun() };
-    case "password": return faker.internet.password({ length: 12 });
+    case "password": return secret;
     case "file": return null;
   }
   if (type === "email") return faker.internet.email().toLowerCase();
@@ -79,7 +82,7 @@ function uniqueFake(faker: Faker, c: ColumnInfo, n: number, token: string, start
     return `${local}.${suffix}@${domain}`;
   }
   if (type === "url") return `${faker.internet.url()}/${suffix}`;
-  const v = fake(faker, c);
+  const v = fake(faker, c, "");
   return tagged(typeof v === "string" ? v : String(v ?? ""));
 }
 
@@ -129,6 +132,8 @@ export const generateRandomData: Performer = {
     }
     const token = () => faker.string.alphanumeric({ length: 5, casing: "lower" });
     const starts = startsOf(ctx, author, table.name, unique);
+    const secret = randomBytes(18).toString("base64url");
+    const hashes = await ctx.data.hashAhead(table.name, [Object.fromEntries(columns.map((c) => [c.ColumnName, secret]))], { shared: true });
     // All rows or none.
     ctx.db.transaction(() => {
       let attempt = token();
@@ -141,13 +146,13 @@ export const generateRandomData: Performer = {
             else if (!c.IsNullable) throw validation("Validation failed", `${table.name}.${c.ColumnName} needs a ${c.references.table} row to point at; there is none`);
             continue;
           }
-          const v = c.IsUnique ? null : fake(faker, c);
+          const v = c.IsUnique ? null : fake(faker, c, secret);
           if (v !== null) attrs[c.ColumnName] = v;
         }
         for (let tries = 1; ; tries++) {
           for (const c of unique) attrs[c.ColumnName] = c.Options?.length ? c.Options[i]!.Value : uniqueFake(faker, c, i, attempt, starts.get(c.ColumnName));
           try {
-            ctx.data.createSync(author, table.name, { attributes: attrs });
+            ctx.data.createSync(author, table.name, { attributes: attrs }, hashes);
             break;
           } catch (e) {
             // A clash with an existing row: another token for this row and the rest.

@@ -11,6 +11,8 @@ export class ValueError extends Error {}
 /** What some conversions need from the instance (the encryption key). */
 export interface ConversionContext {
   encryptionSecret?: string;
+  /** Password hashes made ahead, off the event loop: a synchronous conversion takes one instead of hashing. */
+  hashes?: { take(bcryptInput: string): string | undefined };
 }
 
 export interface ColumnFamily {

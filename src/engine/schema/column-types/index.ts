@@ -12,6 +12,7 @@ import { time } from "./time.ts";
 
 export type { ColumnFamily, ConversionContext, JsonValue } from "./family.ts";
 export { charCount, kindOf, refuseStructured, ValueError } from "./family.ts";
+export { hashAll, ReadyHashes } from "./password.ts";
 
 const BY_TYPE: Record<string, ColumnFamily> = {
   truefalse: boolean,
