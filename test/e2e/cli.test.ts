@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { api, daptinCommand, FIXTURES, runCli, startServer, tempDir } from "../helpers/daptin.ts";
+import { api, daptinCommand, FIXTURES, freePort, runCli, startServer, tempDir } from "../helpers/daptin.ts";
 
 const productSchema = join(FIXTURES, "schema_product.yaml");
 
@@ -130,7 +130,7 @@ describe("schema apply", () => {
 describe("serve", () => {
   test("reads DAPTIN_PORT and Daptin's flag spellings, logs Daptin-style lines, stops cleanly on SIGTERM", async () => {
     const dir = tempDir();
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const proc = Bun.spawn([...(await import("../helpers/daptin.ts")).daptinCommand(), "serve", "-db_connection_string", join(dir, "x.db"), "--db_type", "sqlite3"], {
       cwd: dir, env: { ...process.env, DAPTIN_PORT: String(port), NO_COLOR: "1" }, stderr: "pipe", stdout: "pipe",
     });
@@ -192,7 +192,7 @@ describe("serve is the default command", () => {
   test("`daptin -port P` and bare `daptin` serve", async () => {
     for (const args of [(port: number) => ["-port", String(port), "-db_connection_string", "x.db"], () => []]) {
       const dir = tempDir();
-      const port = 20000 + Math.floor(Math.random() * 20000);
+      const port = await freePort();
       const proc = Bun.spawn([...daptinCommand(), ...args(port)], { cwd: dir, env: { ...process.env, DAPTIN_PORT: String(port), NO_COLOR: "1" }, stderr: "pipe", stdout: "pipe" });
       let up = false;
       for (let i = 0; i < 200 && !up; i++) {

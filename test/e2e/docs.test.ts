@@ -2,9 +2,8 @@
 // says it answers (the conventions are in test/helpers/doc-examples.ts).
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { daptinCommand, FIXTURES, tempDir } from "../helpers/daptin.ts";
+import { daptinCommand, FIXTURES, freePort, tempDir } from "../helpers/daptin.ts";
 import { linesMatch, normalise, parseExamples, pattern, type Step } from "../helpers/doc-examples.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -22,15 +21,6 @@ function binDir(): string {
     chmodSync(join(dir, "daptin"), 0o755);
   }
   return dir;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => done(port));
-    });
-  });
 }
 
 interface Outcome {

@@ -1,6 +1,7 @@
 // Runs the real `daptin`: the compiled binary when DAPTIN_BIN is set (npm test), else the CLI from source.
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -9,6 +10,17 @@ const BUN = process.execPath;
 export function daptinCommand(): string[] {
   const bin = process.env.DAPTIN_BIN;
   return bin ? [resolve(ROOT, bin)] : [BUN, join(ROOT, "bin/daptin")];
+}
+
+/** A port nothing listens on right now (the OS picks it), for servers a test starts with a port of its own. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => done(port));
+    });
+    srv.on("error", fail);
+  });
 }
 
 export function tempDir(prefix = "daptin-test-"): string {
