@@ -58,7 +58,7 @@ function insertAll(ctx: PerformerContext, who: Identity, table: string, batches:
 const imported = (count: number, table: string, ms: number): ActionResponse => ({
   ResponseType: "client.notify",
   Attributes: {
-    __type: "client.notify", message: `Import completed in ${ms} ms: ${count} rows into ${table}`, title: "Success", type: "success",
+    __type: "client.notify", message: `Import completed in ${ms} ms: ${count} row${count === 1 ? "" : "s"} into ${table}`, title: "Success", type: "success",
     rows_imported: count, successful_tables: [table], failed_tables: [],
   },
 });
