@@ -221,6 +221,42 @@ describe("JSON:API-style parameters (kitsu, Orbit)", () => {
     expect((await api(s, "GET", "/api/product?page[limit]=2&page[size]=2")).status).toBe(400);
   });
 
+  test("filter[id] and query on id take reference ids: no request selects rows by internal id", async () => {
+    const all = (await api(s, "GET", "/api/product?page[size]=100&sort=id")).body.data.map((d: any) => d.id);
+    const ids = (r: { body: any }) => r.body.data.map((d: any) => d.id);
+    expect(ids(await api(s, "GET", `/api/product?sort=id&filter[id]=${all[0]},${all[3]}`))).toEqual([all[0], all[3]]);
+    expect(ids(await api(s, "GET", `/api/product?sort=id&${q([{ column: "id", operator: "is", value: all[2] }])}`))).toEqual([all[2]]);
+    expect(ids(await api(s, "GET", `/api/product?sort=id&${q([{ column: "id", operator: "in", value: [all[4], all[5]] }])}`))).toEqual([all[4], all[5]]);
+    expect((await api(s, "GET", `/api/product?${q([{ column: "id", operator: "none of", value: [all[4]] }])}`)).body.links.total).toBe(11);
+    for (const p of ["filter[id]=1", "filter[id]=2,3", `filter[id]=${all[0]},1`]) {
+      const r = await api(s, "GET", `/api/product?${p}`);
+      expect(`${p} ${r.status}`).toBe(`${p} 400`);
+      expect(r.body.errors[0].source.parameter).toBe("filter[id]");
+    }
+    // Operators that would compare an id column's internal integers: by value, as text, as a truth value.
+    const probes = [
+      { column: "id", operator: "is", value: 1 },
+      { column: "id", operator: "more than", value: 0 },
+      { column: "id", operator: "in", value: [1, 2] },
+      { column: "id", operator: "contains", value: "1" },
+      { column: "id", operator: "like", value: "1%" },
+      { column: "id", operator: "is true" },
+      { column: "id", operator: "fuzzy", value: "1" },
+      { column: "category_id", operator: "contains", value: "1" },
+      { column: "category_id", operator: "is true" },
+      { column: "name,category_id", operator: "fuzzy_any", value: "1" },
+      { column: "reference_id", operator: "ilike", value: "%" },
+    ];
+    for (const probe of probes) {
+      const r = await api(s, "GET", `/api/product?${q([probe])}`);
+      expect(`${JSON.stringify(probe)} ${r.status}`).toBe(`${JSON.stringify(probe)} 400`);
+      expect(r.body.errors[0].source.parameter).toBe("query");
+    }
+    // Related listings compile the same filters.
+    const related = await api(s, "GET", `/api/category/${cats.Garden}/product_id?filter[id]=1`);
+    expect(related.status).toBe(400);
+  });
+
   test("Daptin's cursors: page[after] / page[before] a row (internal order), the total unchanged", async () => {
     const all = (await api(s, "GET", "/api/product?page[size]=100&sort=id")).body.data.map((d: any) => d.id);
     const after = await api(s, "GET", `/api/product?sort=id&page[size]=3&page[after]=${all[4]}`);

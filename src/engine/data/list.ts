@@ -117,6 +117,27 @@ function queryable(table: TableInfo, name: string, parameter: string): ColumnInf
   return c;
 }
 
+/**
+ * The column a filter (`query`, `filter[column]`) compares. `id` is JSON:API's resource id, the reference id: the
+ * internal integer id is never compared with a value from a client (it would let one select rows by it, and so learn
+ * internal ids and insertion order). `sort=id` still orders by the internal id: an order reveals nothing new.
+ */
+function filterColumn(table: TableInfo, name: string, parameter: string): ColumnInfo {
+  return queryable(table, name === "id" ? "reference_id" : name, parameter);
+}
+
+/** Columns holding row identities (the reference id, foreign keys): compared only with reference ids. */
+const holdsIds = (c: ColumnInfo) => c.references !== undefined || c.ColumnName === "reference_id";
+
+/**
+ * The operators that take their value through `operand` (which turns a UUID into the row it names) or none at all.
+ * Text and truth operators on an id column would match the internal integer ids (`contains "1"`, `is true`).
+ */
+const ID_OPERATORS = new Set([
+  "is", "eq", "=", "neq", "!=", "<>", "is not", "more than", "after", "gt", ">", "gte", ">=", "less than", "before", "lt", "<", "lte", "<=",
+  "in", "any of", "none of", "not in", "notin", "between", "is empty", "is not empty",
+]);
+
 /** A sparse fieldset (`fields=a,b`, `fields[type]=a,b`): attribute names of `table`; undefined when empty. */
 export function sparseFields(table: TableInfo, text: string, parameter: string): string[] | undefined {
   const fields = text.split(",").map((s) => s.trim()).filter(Boolean);
@@ -139,7 +160,7 @@ function operand(b: Binder, c: ColumnInfo, value: JsonValue, parameter = "query"
     return sql`(SELECT id FROM ${sql.identifier(c.references.table)} WHERE reference_id = ${b.bind(uuidToBytes(value))})`;
   }
   if (c.ColumnName === "reference_id") {
-    if (!isUuid(value)) throw bad("reference_id must be a UUID");
+    if (!isUuid(value)) throw bad("an id (reference_id) must be a UUID");
     return b.bind(uuidToBytes(value));
   }
   if (c.family.name === "boolean") {
@@ -188,7 +209,11 @@ function fuzzy(b: Binder, table: TableInfo, item: QueryItem): SQL {
   const cols = [...new Set(String(item.column).split(",").map((s) => s.trim()).filter((n) => table.column.has(n)))];
   if (cols.length === 0) throw badRequest("Invalid query", `no known column in "${item.column}"`, { parameter: "query" });
   if (cols.length > LIST_LIMITS.fuzzyColumns) tooMany(`columns in a ${item.operator} condition`, LIST_LIMITS.fuzzyColumns, "query");
-  for (const n of cols) queryable(table, n, "query");
+  for (const n of cols) {
+    if (holdsIds(filterColumn(table, n, "query"))) {
+      throw badRequest("Invalid query", `${item.operator} searches text; ${n} holds ids: compare it with a reference id (is, in, ...)`, { parameter: "query" });
+    }
+  }
   const words = String(item.value ?? "").toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return sql`1 = 1`;
   const used = item.operator === "fuzzy" ? words.slice(0, 1) : words;
@@ -202,7 +227,10 @@ function fuzzy(b: Binder, table: TableInfo, item: QueryItem): SQL {
 function condition(b: Binder, table: TableInfo, item: QueryItem): SQL {
   const op = String(item.operator ?? "").trim().toLowerCase();
   if (op.startsWith("fuzzy")) return fuzzy(b, table, { ...item, operator: op });
-  const c = queryable(table, String(item.column ?? ""), "query");
+  const c = filterColumn(table, String(item.column ?? ""), "query");
+  if (holdsIds(c) && !ID_OPERATORS.has(op)) {
+    throw badRequest("Invalid query", `operator "${item.operator}" does not apply to ${item.column}, which holds ids: compare it with a reference id (UUID) using is, is not, neq, in, none of, more than, less than, between, is empty or is not empty`, { parameter: "query" });
+  }
   const e = col(c.ColumnName);
   const v = item.value ?? null;
   b.shape.push(`${c.ColumnName}:${op}:${Array.isArray(v) ? v.length : typeof v}`);
@@ -309,7 +337,7 @@ function relationFilter(b: Binder, table: TableInfo, name: string, ids: string):
 /** `filter[column]=a,b`: the column equals one of the values (`null` matches NULL). */
 function columnFilter(b: Binder, table: TableInfo, name: string, text: string): SQL {
   const parameter = `filter[${name}]`;
-  const c = queryable(table, name, parameter);
+  const c = filterColumn(table, name, parameter);
   const values = [...new Set(text.split(","))];
   if (values.length > LIST_LIMITS.listValues) tooMany("values", LIST_LIMITS.listValues, parameter);
   const given = values.filter((v) => v !== "null");
