@@ -1,11 +1,11 @@
 // The OpenAPI 3 document, built from the schema registry with openapi3-ts: what `GET /openapi.yaml` serves and
 // `daptin apispec` prints. A caller sees the tables and actions they may use; administrators see everything.
-import { OpenApiBuilder, type OpenAPIObject } from "openapi3-ts/oas30";
+import { OpenApiBuilder, type OpenAPIObject, type ParameterObject } from "openapi3-ts/oas30";
 import type { Engine } from "../engine/engine.ts";
 import type { Identity } from "../engine/identity/identity.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { UniqueIds } from "./names.ts";
-import { actionPath, FIXED_PARAMETERS, guestActionsOperation, FIXED_REQUEST_BODIES, FIXED_RESPONSES, relationPaths, tablePaths } from "./paths.ts";
+import { actionPath, FIXED_PARAMETERS, guestActionsOperation, FIXED_REQUEST_BODIES, FIXED_RESPONSES, listParameters, relationPaths, tablePaths } from "./paths.ts";
 import { FIXED_SCHEMAS, tableSchemas } from "./schemas.ts";
 
 export interface BuildOptions {
@@ -35,14 +35,20 @@ export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions =
     .filter((t) => engine.data.canPeek(who, t))
     .sort((a, c) => a.name.localeCompare(c.name));
   const shown = new Set(visible.map((t) => t.name));
+  const listParameterComponents: Record<string, ParameterObject> = {};
+  const filters = new Map(visible.map((t) => [t.name, listParameters(t, shown, listParameterComponents)]));
+  for (const k of Object.keys(listParameterComponents).sort()) b.addParameter(k, listParameterComponents[k]!);
   for (const t of visible) {
     b.addTag({ name: t.name, description: t.def.TableDescription || `${t.isJoin ? "Join table" : "Table"} ${t.name}` });
     for (const [name, schema] of Object.entries(tableSchemas(t))) b.addSchema(name, schema);
-    for (const [path, item] of Object.entries(tablePaths(t, ids))) b.addPath(path, item);
+    for (const [path, item] of Object.entries(tablePaths(t, ids, filters.get(t.name)!))) b.addPath(path, item);
     for (const rel of [...t.relations.values()].sort((x, y) => x.name.localeCompare(y.name))) {
       // A relation to a table the caller cannot see is not documented either.
       if (!shown.has(rel.target)) continue;
-      for (const [path, item] of Object.entries(relationPaths(t, rel, ids))) b.addPath(path, item);
+      const join = rel.storage.kind === "join" ? engine.registry.get(rel.storage.table) : undefined;
+      const { paths, schemas } = relationPaths(t, rel, ids, { target: engine.registry.get(rel.target)!, filters: filters.get(rel.target)!, join });
+      for (const [name, schema] of Object.entries(schemas)) b.addSchema(name, schema);
+      for (const [path, item] of Object.entries(paths)) b.addPath(path, item);
     }
   }
   for (const { table, action } of engine.actions.visible(who)) {

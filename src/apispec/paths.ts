@@ -1,11 +1,11 @@
 // Operations: each table's CRUD, its relation routes, and its actions.
-import type { OperationObject, ParameterObject, PathItemObject, ReferenceObject, RequestBodyObject, ResponseObject } from "openapi3-ts/oas30";
+import type { OperationObject, ParameterObject, PathItemObject, ReferenceObject, RequestBodyObject, ResponseObject, SchemaObject } from "openapi3-ts/oas30";
 import type { ActionDef } from "../engine/actions/types.ts";
-import { LIST_LIMITS, MAX_OFFSET, MAX_PAGE_SIZE } from "../engine/data/list.ts";
-import { RELATED_PAGE_SIZE } from "../engine/data/relations.ts";
+import { DEFAULT_PAGE_SIZE, LIST_LIMITS, MAX_OFFSET, MAX_PAGE_SIZE } from "../engine/data/list.ts";
+import { joinExtraColumns, listsLinkRows, RELATED_PAGE_SIZE } from "../engine/data/relations.ts";
 import { familyOf } from "../engine/schema/column-types/index.ts";
 import type { RelationInfo, TableInfo } from "../engine/schema/registry.ts";
-import { columnSchema, ref } from "./schemas.ts";
+import { columnSchema, joinListSchemas, ref } from "./schemas.ts";
 import { pascal, type UniqueIds } from "./names.ts";
 
 const JSONAPI = "application/vnd.api+json";
@@ -20,21 +20,35 @@ const ok = (description: string, schema: string): ResponseObject => ({ descripti
 
 export const FIXED_PARAMETERS: Record<string, ParameterObject> = {
   Id: { name: "id", in: "path", required: true, description: "the resource's reference id", schema: { type: "string", format: "uuid" } },
-  PageNumber: { name: "page[number]", in: "query", description: "1-based page number", schema: { type: "integer", minimum: 1, default: 1 } },
-  PageSize: { name: "page[size]", in: "query", description: `rows per page (at most ${MAX_PAGE_SIZE})`, schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: 10 } },
+  // Defaults are stated in the descriptions, not as `default`: generators turn a `default` into a value they send
+  // (openapi-typescript-codegen sends page[number]=1&page[size]=10 with every call, and page[offset] is then a 400).
+  PageNumber: { name: "page[number]", in: "query", description: "1-based page number (default 1)", schema: { type: "integer", minimum: 1 } },
+  PageSize: { name: "page[size]", in: "query", description: `rows per page, at most ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`, schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE } },
   RelatedPageSize: {
     name: "page[size]",
     in: "query",
-    description: `rows per page (at most ${MAX_PAGE_SIZE}); related rows come ${RELATED_PAGE_SIZE} at a time unless asked otherwise`,
-    schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: RELATED_PAGE_SIZE },
+    description: `rows per page, at most ${MAX_PAGE_SIZE} (default ${RELATED_PAGE_SIZE}: related rows come ${RELATED_PAGE_SIZE} at a time unless asked otherwise)`,
+    schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE },
   },
   PageOffset: {
     name: "page[offset]",
     in: "query",
-    description: "JSON:API offset paging: rows to skip (instead of page[number]; the page links then use page[offset])",
-    schema: { type: "integer", minimum: 0, maximum: MAX_OFFSET, default: 0 },
+    description: "JSON:API offset paging: rows to skip, default 0 (instead of page[number]; the page links then use page[offset])",
+    schema: { type: "integer", minimum: 0, maximum: MAX_OFFSET },
   },
   PageLimit: { name: "page[limit]", in: "query", description: `JSON:API offset paging: rows per page (instead of page[size]; at most ${MAX_PAGE_SIZE})`, schema: { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE } },
+  PageAfter: {
+    name: "page[after]",
+    in: "query",
+    description: "Daptin's cursor: only rows stored after this row (its reference id), in internal order; with sort=id this pages by row. The total still counts the whole list. Not with page[number] or page[offset].",
+    schema: { type: "string", format: "uuid" },
+  },
+  PageBefore: {
+    name: "page[before]",
+    in: "query",
+    description: "Daptin's cursor: only rows stored before this row (its reference id); with sort=-id this pages backwards.",
+    schema: { type: "string", format: "uuid" },
+  },
   Sort: {
     name: "sort",
     in: "query",
@@ -53,7 +67,7 @@ export const FIXED_PARAMETERS: Record<string, ParameterObject> = {
     in: "query",
     description:
       `keyword search over the indexed name, label and email columns (comma-separated terms, at most ${LIST_LIMITS.filterTerms}). ` +
-      "JSON:API style: filter[column]=a,b keeps rows whose column is one of the values (null for NULL); filter[relation]=<id>,<id> as the relation parameter. Any other parameter is a 400.",
+      "JSON:API style: filter[column]=a,b keeps rows whose column is one of the values (null for NULL; filter[id] takes reference ids); filter[relation]=<id>,<id> as the relation parameter. Any other parameter is a 400.",
     schema: { type: "string" },
   },
   Fields: { name: "fields", in: "query", description: "comma-separated attributes to return", schema: { type: "string" } },
@@ -86,19 +100,50 @@ const errors = (...codes: string[]): Record<string, ReferenceObject> => {
 const LIST_PARAMS = ["PageNumber", "PageSize", "PageOffset", "PageLimit", "Sort", "Query", "Filter", "Fields", "IncludedRelations", "Include"].map(param);
 const RELATED_PARAMS = ["PageNumber", "RelatedPageSize", "PageOffset", "PageLimit", "Sort", "Query", "Filter", "Fields", "IncludedRelations", "Include"].map(param);
 
-/** `/api/{t}` and `/api/{t}/{id}`. */
-export function tablePaths(t: TableInfo, ids: UniqueIds): Record<string, PathItemObject> {
+const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
+
+/**
+ * The list parameters of table `t` besides the fixed ones, as references to components that tables share (one per
+ * column name, `Filter_{column}`, and per relation name, `Link_{relation}`), added to `components`. A list of `t`
+ * and every related listing of `t` rows use them. In the order operations list them: the to-one relation filters
+ * first, where they always were, then the rest, so the positional arguments of clients generated from an earlier
+ * document keep their places.
+ */
+export function listParameters(t: TableInfo, shown: ReadonlySet<string>, components: Record<string, ParameterObject>): ReferenceObject[] {
+  const relations = [...t.relations.values()].filter((r) => shown.has(r.target)).sort(byName);
+  const relationParam = (r: RelationInfo): ReferenceObject => {
+    // A relation named as Daptin names it (`{target}_id`) says its target; another name may mean another target.
+    const key = r.name === `${r.target}_id` ? `Link_${r.name}` : `Link_${r.name}_${r.target}`;
+    components[key] ??= { name: r.name, in: "query", description: `rows linked to one of these ${r.target} rows (comma-separated ids; also filter[${r.name}])`, schema: { type: "string" } };
+    return param(key);
+  };
+  const filterParam = (name: string, description: string): ReferenceObject => {
+    components[`Filter_${name}`] ??= { name: `filter[${name}]`, in: "query", description, schema: { type: "string" } };
+    return param(`Filter_${name}`);
+  };
+  const toOne = relations.filter((r) => r.storage.kind === "fk_here").map(relationParam);
+  const others = relations.filter((r) => r.storage.kind !== "fk_here").map(relationParam);
+  // Columns holding ids of other tables are filtered through their relation (above, when that table is shown);
+  // filter[relation] is accepted too, but not declared again beside ?relation (the same filter, under two names).
+  const columns = t.apiColumns.filter((c) => !c.references && c.family.name !== "password" && c.ColumnName !== "reference_id" && !t.relations.has(c.ColumnName));
+  const filters = [
+    { name: "id", description: "rows with one of these ids (comma-separated; also filter[reference_id])" },
+    ...columns.map((c) => ({ name: c.ColumnName, description: `rows whose ${c.ColumnName} is one of these values (comma-separated; null matches NULL)` })),
+  ]
+    .sort(byName)
+    .map((f) => filterParam(f.name, f.description));
+  return [...toOne, param("PageAfter"), param("PageBefore"), ...others, ...filters];
+}
+
+/** `/api/{t}` and `/api/{t}/{id}`. `filters`: the table's list parameters from `listParameters`. */
+export function tablePaths(t: TableInfo, ids: UniqueIds, filters: ReferenceObject[]): Record<string, PathItemObject> {
   const P = pascal(t.name);
   const tags = [t.name];
-  const relationFilters: ParameterObject[] = [...t.relations.values()]
-    .filter((r) => r.storage.kind === "fk_here")
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((r) => ({ name: r.name, in: "query", description: `only rows linked to these ${r.target} ids (comma-separated)`, schema: { type: "string" } }));
   const list: OperationObject = {
     operationId: ids.take(`list${P}`),
     tags,
     summary: `List ${t.name}`,
-    parameters: [...LIST_PARAMS, ...relationFilters],
+    parameters: [...LIST_PARAMS, ...filters],
     responses: { "200": ok(`a page of ${t.name}`, `${P}ListDocument`), ...errors("400", "401", "403", "404") },
   };
   const create: OperationObject = {
@@ -137,19 +182,38 @@ export function tablePaths(t: TableInfo, ids: UniqueIds): Record<string, PathIte
   };
 }
 
-/** `/api/{t}/{id}/{relation}` and `/api/{t}/{id}/relationships/{relation}` for one relation. */
-export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds): Record<string, PathItemObject> {
+/** What `relationPaths` needs of the tables around a relation. */
+export interface RelationContext {
+  /** The related table; `filters`: its list parameters (`listParameters`). */
+  target: TableInfo;
+  filters: ReferenceObject[];
+  /** The join table, for a relation through one. */
+  join?: TableInfo;
+}
+
+/**
+ * `/api/{t}/{id}/{relation}` and `/api/{t}/{id}/relationships/{relation}` for one relation, and the schemas of a
+ * listing through a join table (its rows carry the join row's facts; the sharing listings list the links).
+ */
+export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds, ctx: RelationContext): { paths: Record<string, PathItemObject>; schemas: Record<string, SchemaObject> } {
   const P = pascal(t.name);
   const R = pascal(rel.name);
   const T = pascal(rel.target);
   const tags = [t.name];
+  const linkRows = listsLinkRows(t, rel);
+  let document = `${T}ListDocument`;
+  let schemas: Record<string, SchemaObject> = {};
+  if (rel.toMany && ctx.join) {
+    document = `${P}${R}ListDocument`;
+    schemas = joinListSchemas(document, ctx.target, ctx.join, joinExtraColumns(ctx.join), linkRows);
+  }
   const related: OperationObject = rel.toMany
     ? {
         operationId: ids.take(`list${P}${R}`),
         tags,
-        summary: `The ${rel.target} rows linked through ${rel.name}`,
-        parameters: RELATED_PARAMS,
-        responses: { "200": ok(`a page of ${rel.target}`, `${T}ListDocument`), ...errors("400", "401", "403", "404") },
+        summary: linkRows ? `The links of ${rel.name}: one resource per join row of ${ctx.join?.name}` : `The ${rel.target} rows linked through ${rel.name}`,
+        parameters: [...RELATED_PARAMS, ...ctx.filters],
+        responses: { "200": ok(linkRows ? `a page of links to ${rel.target}` : `a page of ${rel.target}`, document), ...errors("400", "401", "403", "404") },
       }
     : {
         operationId: ids.take(`get${P}${R}`),
@@ -174,9 +238,13 @@ export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds): 
       responses: { "200": response("Linkage"), ...errors("400", "401", "403", "404") },
     },
     patch: {
+      // The id says "replace" since it was first published; for a to-many set the operation adds, as in Daptin.
       operationId: ids.take(`replace${P}${R}Relationship`),
       tags,
       summary: rel.toMany ? `Add links to ${rel.name} (with meta.replace: true, replace the whole set)` : `Set or clear (null) ${rel.name}`,
+      description: rel.toMany
+        ? "Adds the listed links, as in Daptin: links not listed are kept, and `data: []` changes nothing. To replace the whole set (JSON:API's PATCH), send `meta: {replace: true}` with the list: `{\"data\": [...], \"meta\": {\"replace\": true}}`; `data: []` then removes every link."
+        : `Sets ${rel.name} to the row given as {type, id}, or clears it with data: null (422 when the relation is required).`,
       requestBody: body,
       responses: done,
     },
@@ -186,8 +254,11 @@ export function relationPaths(t: TableInfo, rel: RelationInfo, ids: UniqueIds): 
   }
   relationships.delete = { operationId: ids.take(`remove${P}${R}Relationship`), tags, summary: `Remove links from ${rel.name}`, requestBody: body, responses: done };
   return {
-    [`/api/${t.name}/{id}/${rel.name}`]: { parameters: [param("Id")], get: related },
-    [`/api/${t.name}/{id}/relationships/${rel.name}`]: relationships,
+    paths: {
+      [`/api/${t.name}/{id}/${rel.name}`]: { parameters: [param("Id")], get: related },
+      [`/api/${t.name}/{id}/relationships/${rel.name}`]: relationships,
+    },
+    schemas,
   };
 }
 

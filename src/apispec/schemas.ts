@@ -7,11 +7,12 @@ import { pascal } from "./names.ts";
 
 export const ref = (name: string): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
 
-/** OpenAPI 3.0 has no null type; this is its spelling of "null" as a oneOf branch. */
-const NULL: SchemaObject = { type: "object", nullable: true, enum: [null] };
-
-/** A reference that may also be null (`nullable` beside a `$ref` or `allOf` is ignored or ambiguous in 3.0). */
-export const nullableRef = (name: string): SchemaObject => ({ oneOf: [ref(name), NULL] });
+/**
+ * An object schema that may also be null. OpenAPI 3.0 has no null type, and `nullable` beside a `$ref` is ignored;
+ * a null branch in a `oneOf` (`{nullable: true, enum: [null]}`) is read by some generators as an empty type (orval
+ * writes `X |  | null`). So the object schema itself, written out in place, carries `nullable: true`.
+ */
+const orNull = (s: SchemaObject): SchemaObject => ({ ...s, nullable: true });
 
 const INTEGER = /^(int|integer|bigint|smallint|tinyint|mediumint)\b/i;
 
@@ -104,16 +105,7 @@ export function relationshipsSchema(t: TableInfo): SchemaObject {
 /** The per-table component schemas. */
 export function tableSchemas(t: TableInfo): Record<string, SchemaObject> {
   const P = pascal(t.name);
-  const resource: SchemaObject = {
-    type: "object",
-    required: ["type", "id", "attributes"],
-    properties: {
-      type: { type: "string", enum: [t.name] },
-      id: { type: "string", format: "uuid" },
-      attributes: ref(`${P}Attributes`),
-      relationships: ref(`${P}Relationships`),
-    },
-  };
+  const resource = resourceSchema(t);
   const writeData = (mode: "create" | "update"): SchemaObject => ({
     type: "object",
     required: mode === "create" ? ["type", "attributes"] : ["type"],
@@ -144,39 +136,94 @@ export function tableSchemas(t: TableInfo): Record<string, SchemaObject> {
           [`${P}OneDocument`]: {
             type: "object",
             required: ["data"],
-            properties: { data: nullableRef(`${P}Resource`), included: { type: "array", items: ref("IncludedResource") } },
+            properties: { data: orNull(resource), included: { type: "array", items: ref("IncludedResource") } },
           },
         }),
-    [`${P}ListDocument`]: {
-      type: "object",
-      required: ["links", "data"],
-      properties: {
-        links: ref("PageLinks"),
-        data: { type: "array", items: ref(`${P}Resource`) },
-        included: { type: "array", items: ref("IncludedResource") },
-        meta: ref("PageMeta"),
-      },
+    [`${P}ListDocument`]: listDocument(ref(`${P}Resource`)),
+  };
+}
+
+function resourceSchema(t: TableInfo): SchemaObject {
+  const P = pascal(t.name);
+  return {
+    type: "object",
+    required: ["type", "id", "attributes"],
+    properties: {
+      type: { type: "string", enum: [t.name] },
+      id: { type: "string", format: "uuid" },
+      attributes: ref(`${P}Attributes`),
+      relationships: ref(`${P}Relationships`),
     },
   };
+}
+
+const listDocument = (items: SchemaObject | ReferenceObject): SchemaObject => ({
+  type: "object",
+  required: ["links", "data"],
+  properties: {
+    links: ref("PageLinks"),
+    data: { type: "array", items },
+    included: { type: "array", items: ref("IncludedResource") },
+    meta: ref("PageMeta"),
+  },
+});
+
+/**
+ * The answer of a listing through a join table (`GET /api/{t}/{id}/{rel}`): the related rows, each with the join
+ * row's facts among its attributes (`LinkAttributes`, and the relation's own columns). `linkRows`: the sharing
+ * listings, whose resources are the links themselves (see `withJoinFacts`).
+ */
+export function joinListSchemas(name: string, target: TableInfo, join: TableInfo, extraColumns: ColumnInfo[], linkRows: boolean): Record<string, SchemaObject> {
+  const J = pascal(join.name);
+  const extras = Object.fromEntries(extraColumns.map((c) => [c.ColumnName, nullable(columnSchema(c), isNullable(c))]));
+  const out: Record<string, SchemaObject> = {};
+  let attributes: SchemaObject | ReferenceObject = ref("LinkAttributes");
+  if (extraColumns.length) {
+    out[`${J}LinkAttributes`] = { allOf: [ref("LinkAttributes"), { type: "object", properties: extras }] };
+    attributes = ref(`${J}LinkAttributes`);
+  }
+  const item: SchemaObject = {
+    description: linkRows
+      ? `A link of ${join.name}: \`id\` and \`reference_id\` are the join row's (PATCH /api/${join.name}/{id} changes it), \`permission\` is the link's, \`relation_reference_id\` is the ${target.name}'s own id; no relationships.`
+      : `A ${target.name} linked through ${join.name}, with the join row's facts among its attributes.`,
+    allOf: [ref(`${pascal(target.name)}Resource`), { type: "object", required: ["attributes"], properties: { attributes } }],
+  };
+  out[name] = listDocument(item);
+  return out;
 }
 
 /** The paging numbers Daptin writes in `links` (and we repeat in `meta`). */
 const PAGE_NUMBERS = ["current_page", "from", "last_page", "per_page", "to", "total"] as const;
 const pageNumbers: Record<string, SchemaObject> = Object.fromEntries(PAGE_NUMBERS.map((k) => [k, { type: "integer" }]));
 
-export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
-  ResourceIdentifier: {
-    type: "object",
-    required: ["type", "id"],
-    properties: { type: { type: "string" }, id: { type: "string", format: "uuid" } },
+const RESOURCE_IDENTIFIER: SchemaObject = {
+  type: "object",
+  required: ["type", "id"],
+  properties: { type: { type: "string" }, id: { type: "string", format: "uuid" } },
+};
+
+const LINK_ITEM: SchemaObject = {
+  type: "object",
+  required: ["type", "id"],
+  properties: {
+    type: { type: "string" },
+    id: { type: "string", format: "uuid" },
+    attributes: { type: "object", description: "join-row columns to set, e.g. the sharing `permission`", additionalProperties: true },
   },
+};
+
+/** Linkage `data`: one item, a list of them, or null (an item schema that is nullable: see `orNull`). */
+const linkage = (item: SchemaObject, name: string): SchemaObject => ({ oneOf: [orNull(item), { type: "array", items: ref(name) }] });
+
+export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
+  ResourceIdentifier: RESOURCE_IDENTIFIER,
   RelationshipLinks: {
     type: "object",
     properties: { self: { type: "string" }, related: { type: "string" } },
   },
   RelationshipToOne: {
     type: "object",
-    properties: { links: ref("RelationshipLinks"), data: nullableRef("ResourceIdentifier") },
+    properties: { links: ref("RelationshipLinks"), data: orNull(RESOURCE_IDENTIFIER) },
   },
   RelationshipToMany: {
     type: "object",
@@ -186,36 +233,40 @@ export const FIXED_SCHEMAS: Record<string, SchemaObject> = {
     type: "object",
     required: ["data"],
     description: "to-one: {data: {type, id}} or {data: null}; to-many: {data: [{type, id, attributes?: {permission}}]}",
-    properties: { data: { oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }, NULL] } },
+    properties: { data: linkage(LINK_ITEM, "LinkItem") },
   },
-  LinkItem: {
-    type: "object",
-    required: ["type", "id"],
-    properties: {
-      type: { type: "string" },
-      id: { type: "string", format: "uuid" },
-      attributes: { type: "object", description: "join-row columns to set, e.g. the sharing `permission`", additionalProperties: true },
-    },
-  },
+  LinkItem: LINK_ITEM,
   LinkageDocument: {
     type: "object",
     required: ["data"],
     properties: {
       links: ref("RelationshipLinks"),
-      data: { oneOf: [ref("ResourceIdentifier"), { type: "array", items: ref("ResourceIdentifier") }, NULL] },
+      data: linkage(RESOURCE_IDENTIFIER, "ResourceIdentifier"),
     },
   },
   LinkageRequest: {
     type: "object",
     required: ["data"],
     properties: {
-      data: { oneOf: [ref("LinkItem"), { type: "array", items: ref("LinkItem") }, NULL] },
+      data: linkage(LINK_ITEM, "LinkItem"),
       meta: {
         type: "object",
         properties: {
           replace: { type: "boolean", description: "PATCH of a to-many relation: replace the whole set with data (without it, PATCH adds, as in Daptin)" },
         },
       },
+    },
+  },
+  LinkAttributes: {
+    type: "object",
+    description: "the join row's facts, added to the attributes of a row listed through a join table",
+    required: ["join_reference_id", "relation_reference_id", "relation_permission"],
+    properties: {
+      join_reference_id: { type: "string", format: "uuid", description: "the join row (PATCH or DELETE it at /api/{join table}/{id})" },
+      relation_reference_id: { type: "string", format: "uuid", description: "the related row's own id" },
+      relation_permission: { type: "integer", description: "the join row's permission (for sharing rows: what the group may do with the row)" },
+      relation_created_at: { type: "string", nullable: true, description: "when the link was made" },
+      relation_updated_at: { type: "string", nullable: true, description: "when the link last changed" },
     },
   },
   DeletedDocument: { type: "object", required: ["meta"], properties: { meta: { type: "object" } } },

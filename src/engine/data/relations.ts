@@ -7,7 +7,7 @@ import type { Identity } from "../identity/identity.ts";
 import { parsePermission, PermissionSyntaxError } from "../permission/bits.ts";
 import { readFilter, sharingTable } from "../permission/sql-filter.ts";
 import type { JsonValue } from "../schema/column-types/index.ts";
-import type { RelationInfo, TableInfo } from "../schema/registry.ts";
+import type { ColumnInfo, RelationInfo, TableInfo } from "../schema/registry.ts";
 import type { DataContext, DataService, ListResult } from "./crud.ts";
 import { isUuid, newReferenceId, uuidToBytes } from "./ids.ts";
 import type { ListParams } from "./list.ts";
@@ -31,6 +31,16 @@ const now = () => new Date().toISOString();
 /** The table a to-many relation's links are written into: its join table, or the linked children's table. */
 export function linkedTable(rel: RelationInfo): string {
   return rel.storage.kind === "join" ? rel.storage.table : rel.target;
+}
+
+/** The columns of a join table a listing through it adds to each row (the relation's own `Columns`). */
+export function joinExtraColumns(join: TableInfo): ColumnInfo[] {
+  return join.columns.filter((c) => !c.isStandard && !c.references && !c.ExcludeFromApi);
+}
+
+/** Whether a listing through `rel` lists the links themselves: the sharing relations, either side (`withJoinFacts`). */
+export function listsLinkRows(table: TableInfo, rel: RelationInfo): boolean {
+  return rel.storage.kind === "join" && (rel.storage.table === sharingTable(table.name) || rel.storage.table === sharingTable(rel.target));
 }
 
 export class RelationService {
@@ -72,13 +82,12 @@ export class RelationService {
       const result = this.data.list(who, rel.target, params, { where: sql`t.${sql.identifier(s.column)} = ${parent.id}`, defaultPageSize: RELATED_PAGE_SIZE });
       return rel.toMany ? { many: result } : { one: result.resources[0] ?? null };
     }
-    const join = this.data.table(s.table);
-    const extraColumns = join.columns.filter((c) => !c.isStandard && !c.references && !c.ExcludeFromApi);
+    const extraColumns = joinExtraColumns(this.data.table(s.table));
     return {
       many: this.data.list(who, rel.target, params, {
         join: {
           table: s.table, selfColumn: s.selfColumn, otherColumn: s.otherColumn, parentId: parent.id, extraColumns,
-          linkRows: linkRows && (s.table === sharingTable(table.name) || s.table === sharingTable(rel.target)),
+          linkRows: linkRows && listsLinkRows(table, rel),
         },
         defaultPageSize: RELATED_PAGE_SIZE,
       }),
