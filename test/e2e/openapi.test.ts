@@ -468,7 +468,7 @@ describe("what list operations declare", () => {
     expect(byOperationId(doc).get("replaceProductCategoryIdRelationship")!.op.description).toContain("data: null");
   });
 
-  test("the sharing listings are documented as the link rows they answer", async () => {
+  test("listings through a join table are documented as what they answer: the link rows for sharing", async () => {
     const o = byOperationId(doc).get("listProductUsergroupId")!;
     const schema = responseSchema(doc, o.op, 200, "application/vnd.api+json");
     expect(schema).toEqual({ $ref: "#/components/schemas/ProductUsergroupIdListDocument" });
@@ -485,11 +485,36 @@ describe("what list operations declare", () => {
     const rows = await api(s, "GET", `/api/usergroup/${groupId}/product_id`);
     expect(rows.body.data[0].attributes.relation_reference_id).toBe(productId);
     expect(undeclaredAttributes(doc, backSchema, rows.body)).toEqual([]);
+    // A relation's own columns are declared with the join row's facts.
+    const dir = tempDir("daptin-openapi-join-");
+    writeFileSync(
+      join(dir, "schema_post.yaml"),
+      "Tables:\n  - TableName: post\n    Columns: [{Name: title, ColumnType: label, DataType: varchar(50)}]\n  - TableName: tag\n    Columns: [{Name: label, ColumnType: label, DataType: varchar(50)}]\n" +
+        "Relations:\n  - Subject: post\n    Relation: has_many\n    Object: tag\n    Columns: [{Name: weight, ColumnType: measurement, DataType: int(11), IsNullable: true}]\n",
+    );
+    const other = await startServer({ dir });
+    try {
+      const post = (await api(other, "POST", "/api/post", { data: { type: "post", attributes: { title: "Hello" } } })).body.data.id;
+      const tag = (await api(other, "POST", "/api/tag", { data: { type: "tag", attributes: { label: "news" } } })).body.data.id;
+      const linked = await api(other, "POST", `/api/post/${post}/relationships/tag_id`, { data: [{ type: "tag", id: tag, attributes: { weight: 3 } }] });
+      expect(linked.status).toBe(204);
+      const d: Doc = JSON.parse(await (await fetch(`${other.url}/openapi.json`)).text());
+      const tagged = byOperationId(d).get("listPostTagId")!;
+      const tagsSchema = responseSchema(d, tagged.op, 200, "application/vnd.api+json");
+      const tags = await api(other, "GET", `/api/post/${post}/tag_id`);
+      expect(tags.body.data[0].attributes).toMatchObject({ label: "news", weight: 3, relation_reference_id: tag });
+      expect(undeclaredAttributes(d, tagsSchema, tags.body)).toEqual([]);
+      expect(new SchemaChecker(d).check(tagsSchema, tags.body)).toEqual([]);
+      expect(await swaggerProblem(d)).toBe("");
+    } finally {
+      await other.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
     // Without these schemas the attributes were there but not declared.
     expect(undeclaredAttributes(doc, { $ref: "#/components/schemas/UsergroupListDocument" }, r.body).sort()).toEqual([
       "join_reference_id", "relation_created_at", "relation_permission", "relation_reference_id", "relation_updated_at",
     ]);
-  });
+  }, 30000);
 });
 
 describe("a generated TypeScript client", () => {
