@@ -5,10 +5,11 @@ import { api, startServer, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 let productId: string;
+let categoryId: string;
 
 beforeAll(async () => {
   s = await startServer({ schemas: ["schema_product.yaml", "schema_entry.yaml"] });
-  await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: "C" } } });
+  categoryId = (await api(s, "POST", "/api/category", { data: { type: "category", attributes: { name: "C" } } })).body.data.id;
   productId = (await api(s, "POST", "/api/product", { data: { type: "product", attributes: { name: "P", sku: "SKU-1", price: 2 } } })).body.data.id;
 });
 afterAll(async () => {
@@ -87,6 +88,8 @@ const cases: Case[] = [
   ["query with 150 conditions", "GET", () => `/api/product?query=${encodeURIComponent(JSON.stringify(Array.from({ length: 150 }, (_, i) => ({ column: "name", operator: "gt", value: i }))))}`, undefined, 400],
   ["contains with a 5,000-character value", "GET", () => `/api/product?query=${encodeURIComponent(JSON.stringify([{ column: "name", operator: "contains", value: "x".repeat(5000) }]))}`, undefined, 400],
   ["boolean compared with text", "GET", () => `/api/product?query=${encodeURIComponent(JSON.stringify([{ column: "published", operator: "is", value: "maybe" }]))}`, undefined, 400],
+  // A query element whose names or pattern are objects with a `toString` key (String() on them throws), lists, ...
+  ...queryTextCases(),
   ["bad percent-encoding in a table name", "GET", () => "/api/item/%E9", undefined, 400],
   ["bad percent-encoding (not hex)", "GET", () => "/api/product/%ZZ", undefined, 400],
   ["bad percent-encoding in an action path", "POST", () => "/action/%E0%A4%A/x", {}, 400],
@@ -96,6 +99,30 @@ const cases: Case[] = [
   ["TRACE on /api/{table}", "PROPFIND", () => "/api/product", undefined, 405],
   ["OPTIONS-less verb on an action", "PROPFIND", () => "/action/user_account/signin", undefined, 405],
 ];
+
+function queryTextCases(): Case[] {
+  const hostile = { toString: 1 };
+  const q = (path: string, conds: unknown) => `${path}?query=${encodeURIComponent(JSON.stringify(conds))}`;
+  const conds: [string, Record<string, unknown>][] = [
+    ["contains value", { column: "name", operator: "contains", value: hostile }],
+    ["like value in a list", { column: "name", operator: "like", value: [hostile] }],
+    ["like value a list", { column: "name", operator: "like", value: ["a", "b"] }],
+    ["ilike value", { column: "name", operator: "ilike", value: hostile }],
+    ["fuzzy_any value", { column: "name", operator: "fuzzy_any", value: hostile }],
+    ["fuzzy value a list", { column: "name,sku", operator: "fuzzy", value: ["a"] }],
+    ["column", { column: hostile, operator: "is", value: "a" }],
+    ["column of fuzzy_all", { column: hostile, operator: "fuzzy_all", value: "a" }],
+    ["column a list", { column: ["name"], operator: "is", value: "a" }],
+    ["operator", { column: "name", operator: hostile, value: "a" }],
+    ["operator on an id column", { column: "category_id", operator: hostile, value: "a" }],
+    ["logical_group", { column: "name", operator: "is", value: "a", logical_group: hostile }],
+    ["is value", { column: "name", operator: "is", value: hostile }],
+  ];
+  return conds.flatMap(([name, cond]): Case[] => [
+    [`query with a toString object as ${name}`, "GET", () => q("/api/product", [cond]), undefined, 400],
+    [`related listing's query with a toString object as ${name}`, "GET", () => q(`/api/category/${categoryId}/product_id`, [cond]), undefined, 400],
+  ]);
+}
 
 function valueCases(): Case[] {
   const entry = (attributes: Record<string, unknown>, id?: unknown) => ({ data: { type: "entry", ...(id === undefined ? {} : { id }), attributes } });

@@ -2,7 +2,7 @@
 // relation filters. Every identifier comes from the registry; every value is a bound parameter.
 import { sql, type SQL } from "drizzle-orm";
 import { badRequest } from "../errors.ts";
-import { type JsonValue, ValueError } from "../schema/column-types/index.ts";
+import { type JsonValue, kindOf, ValueError } from "../schema/column-types/index.ts";
 import type { ColumnInfo, TableInfo } from "../schema/registry.ts";
 import { isUuid, uuidToBytes } from "./ids.ts";
 
@@ -175,11 +175,24 @@ function operand(b: Binder, c: ColumnInfo, value: JsonValue, parameter = "query"
   return b.bind(value);
 }
 
+/** A `query` element with its names as text (`listText`); the value as the client sent it. */
 interface QueryItem {
   column: string;
   operator: string;
   value?: JsonValue;
-  logical_group?: string;
+  logical_group: string;
+}
+
+/**
+ * The text of a value from a list parameter: strings as they are, numbers and booleans as their text, no value as "".
+ * The one place list parameters become text: `String()` (or a template) on a client's object runs into its own
+ * `toString` key and throws, and a list or object is no name, operator or pattern anyway.
+ */
+function listText(value: unknown, what: string, parameter = "query"): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  throw badRequest(parameter === "query" ? "Invalid query" : "Invalid parameter", `${what} must be text, not ${kindOf(value as JsonValue)}`, { parameter });
 }
 
 function likeCondition(b: Binder, expr: SQL, pattern: string, negate: boolean): SQL {
@@ -188,7 +201,7 @@ function likeCondition(b: Binder, expr: SQL, pattern: string, negate: boolean): 
 
 /** A value about to be matched with LIKE, within the length SQLite and a sane request allow. */
 function patternText(value: JsonValue | undefined, parameter = "query"): string {
-  const pattern = String(value ?? "");
+  const pattern = listText(value, "a value matched with LIKE", parameter);
   if (pattern.length > LIST_LIMITS.patternLength) {
     throw badRequest("Invalid parameter", `${parameter}: a value matched with LIKE may have at most ${LIST_LIMITS.patternLength} characters`, { parameter });
   }
@@ -206,7 +219,7 @@ function wildcard(value: JsonValue, lead: boolean, trail: boolean): string {
 }
 
 function fuzzy(b: Binder, table: TableInfo, item: QueryItem): SQL {
-  const cols = [...new Set(String(item.column).split(",").map((s) => s.trim()).filter((n) => table.column.has(n)))];
+  const cols = [...new Set(item.column.split(",").map((s) => s.trim()).filter((n) => table.column.has(n)))];
   if (cols.length === 0) throw badRequest("Invalid query", `no known column in "${item.column}"`, { parameter: "query" });
   if (cols.length > LIST_LIMITS.fuzzyColumns) tooMany(`columns in a ${item.operator} condition`, LIST_LIMITS.fuzzyColumns, "query");
   for (const n of cols) {
@@ -214,7 +227,7 @@ function fuzzy(b: Binder, table: TableInfo, item: QueryItem): SQL {
       throw badRequest("Invalid query", `${item.operator} searches text; ${n} holds ids: compare it with a reference id (is, in, ...)`, { parameter: "query" });
     }
   }
-  const words = String(item.value ?? "").toLowerCase().split(/\s+/).filter(Boolean);
+  const words = listText(item.value, `the value of ${item.operator}`).toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return sql`1 = 1`;
   const used = item.operator === "fuzzy" ? words.slice(0, 1) : words;
   if (used.length > LIST_LIMITS.fuzzyWords) tooMany(`words in a ${item.operator} condition`, LIST_LIMITS.fuzzyWords, "query");
@@ -225,9 +238,9 @@ function fuzzy(b: Binder, table: TableInfo, item: QueryItem): SQL {
 }
 
 function condition(b: Binder, table: TableInfo, item: QueryItem): SQL {
-  const op = String(item.operator ?? "").trim().toLowerCase();
+  const op = item.operator.trim().toLowerCase();
   if (op.startsWith("fuzzy")) return fuzzy(b, table, { ...item, operator: op });
-  const c = filterColumn(table, String(item.column ?? ""), "query");
+  const c = filterColumn(table, item.column, "query");
   if (holdsIds(c) && !ID_OPERATORS.has(op)) {
     throw badRequest("Invalid query", `operator "${item.operator}" does not apply to ${item.column}, which holds ids: compare it with a reference id (UUID) using is, is not, neq, in, none of, more than, less than, between, is empty or is not empty`, { parameter: "query" });
   }
@@ -291,13 +304,19 @@ function parseQuery(b: Binder, table: TableInfo, text: string): SQL[] {
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
       throw badRequest("Invalid query", "each query element must be an object {column, operator, value}", { parameter: "query" });
     }
-    const item = raw as QueryItem;
+    const given = raw as Record<string, unknown>;
+    const item: QueryItem = {
+      column: listText(given.column, "column"),
+      operator: listText(given.operator, "operator"),
+      value: given.value as JsonValue | undefined,
+      logical_group: listText(given.logical_group, "logical_group"),
+    };
     const cond = condition(b, table, item);
     const g = item.logical_group;
-    if (g !== undefined && g !== null && g !== "") {
-      b.shape.push(`group:${String(g)}`);
-      if (!groups.has(String(g))) groups.set(String(g), []);
-      groups.get(String(g))!.push(cond);
+    if (g !== "") {
+      b.shape.push(`group:${g}`);
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g)!.push(cond);
     } else plain.push(cond);
   }
   for (const conds of groups.values()) plain.push(sql`(${sql.join(conds, sql` OR `)})`);
