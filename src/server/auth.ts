@@ -23,8 +23,9 @@ export function tokenOf(req: Request, url: URL): string | null {
     for (const part of cookies.split(";")) {
       const [k, ...v] = part.trim().split("=");
       if (k === "token" && v.length > 0) {
-        // `client.cookie.set` values end with "; SameSite=Strict": only the first segment is the token.
-        const value = decodeCookie(v.join("="));
+        // `client.cookie.set` values end with "; SameSite=Strict": only the first segment is the token. A client
+        // that URL-encodes the whole value sends that suffix as "%3B%20SameSite%3DStrict": cut after decoding too.
+        const value = decodeCookie(v.join("=")).split(";")[0]!.trim();
         if (!NO_TOKEN.has(value)) return value;
       }
     }

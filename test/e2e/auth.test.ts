@@ -277,6 +277,9 @@ describe("tokens", () => {
     expect((await api(s, "GET", `/api/user_account?token=${token}`)).status).toBe(200);
     expect((await api(s, "GET", "/api/user_account", undefined, { Cookie: `token=${token}` })).status).toBe(200);
     expect((await api(s, "GET", "/api/user_account", undefined, { Cookie: `token=${token}; SameSite=Strict` })).status).toBe(200);
+    // A client that URL-encodes the whole `client.cookie.set` value, suffix and all.
+    expect((await api(s, "GET", "/api/user_account", undefined, { Cookie: `token=${encodeURIComponent(`${token}; SameSite=Strict`)}` })).status).toBe(200);
+    expect((await api(s, "GET", "/api/user_account", undefined, { Cookie: `other=1; token=${encodeURIComponent(token)}%3BSameSite%3DStrict; x=2` })).status).toBe(200);
   });
 
   test("tampered, expired, wrong-issuer, wrongly signed and malformed tokens are 401s that say why; guest actions treat them as no token", async () => {
