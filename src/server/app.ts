@@ -2,7 +2,7 @@
 import type { Server } from "bun";
 import type { Engine } from "../engine/engine.ts";
 import { TRUSTED_PROXIES_KEY } from "../engine/config-store.ts";
-import { badRequest, DaptinError } from "../engine/errors.ts";
+import { DaptinError } from "../engine/errors.ts";
 import { GUEST, type Identity } from "../engine/identity/identity.ts";
 import { tokenOf } from "./auth.ts";
 import { clientAddress } from "./client-address.ts";
@@ -12,6 +12,7 @@ import { collection, item, related, relationship, type RouteContext } from "./ro
 import { discoveryRoute } from "./routes/discovery.ts";
 import { errorResponse, JSONAPI, methodNotAllowed, routeNotFound } from "./errors.ts";
 import { MAX_BODY, requestUrl } from "./request.ts";
+import { routePath } from "./route-path.ts";
 
 export interface ServerOptions {
   port: number;
@@ -26,36 +27,17 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** The path's segments, percent-decoded once for every route; bad encoding is the client's mistake. */
-function segments(path: string): string[] {
-  const parts = path.split("/");
-  parts.shift();
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (p.includes("%")) {
-      try {
-        parts[i] = decodeURIComponent(p);
-      } catch {
-        throw badRequest("Invalid path", `the path segment "${p}" is not valid percent-encoded UTF-8`);
-      }
-    }
-  }
-  return parts;
-}
-
 const PING_METHODS = ["GET", "HEAD"];
 /** Daptin runs an action on any of these; OPTIONS answers the list. */
 const ACTION_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
 async function route(engine: Engine, req: Request, client: string | undefined): Promise<Response> {
   const url = requestUrl(req);
-  let path = url.pathname;
-  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  const { path, parts } = routePath(url.pathname);
   if (path === "/ping") {
     if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(PING_METHODS);
     return new Response("pong", { headers: { "Content-Type": "text/plain; charset=utf-8" } });
   }
-  const parts = segments(path);
   // Another process (the CLI) may have changed the database since the last request.
   engine.syncWithDatabase();
   const relationshipPath = parts.length === 5 && parts[3] === "relationships";

@@ -1,8 +1,9 @@
 // Daptin's per-path request limit (`_config` backend `limit.rate`, spec 20 section 8.4): requests per client address
-// and exact path within the current second, over the limit answered 429 with `Retry-After: 1`. Only the paths the
+// and path within the current second, over the limit answered 429 with `Retry-After: 1`. Only the paths the
 // setting lists are limited (Daptin limits every path to 500/s by default; here that is left to a proxy, and the
 // authentication actions have their own throttle in the engine).
 import { requestUrl } from "./request.ts";
+import { routeKey } from "./route-path.ts";
 
 export const RATE_CONFIG_KEY = "limit.rate";
 
@@ -27,7 +28,14 @@ export function rateLimits(raw: string | undefined): Map<string, number> {
   for (const [path, n] of Object.entries(limits)) {
     if (!path.startsWith("/") || path !== path.trim() || /[?#]/.test(path)) return new Map();
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_RATE) return new Map();
-    out.set(path, n);
+    // Listed paths are keyed as requests are: by the route they name (`/api/product/` is `/api/product`).
+    let key: string;
+    try {
+      key = routeKey(path);
+    } catch {
+      return new Map();
+    }
+    out.set(key, n);
   }
   return out;
 }
@@ -52,7 +60,8 @@ export class RateLimiter {
       this.limits = rateLimits(setting);
     }
     if (this.limits.size === 0) return undefined;
-    const path = requestUrl(req).pathname;
+    // Keyed on the path as the router reads it: a trailing "/" or percent-encoding reaches the same route.
+    const path = routeKey(requestUrl(req).pathname);
     const limit = this.limits.get(path);
     if (limit === undefined) return undefined;
     const second = Math.floor(Date.now() / 1000);

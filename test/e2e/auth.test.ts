@@ -556,6 +556,26 @@ describe("Daptin's per-path limit (limit.rate)", () => {
     expect(other.every((r) => r.status === 200 && r.headers.get("x-ratelimit-limit") === null)).toBe(true);
     await s.stop();
   });
+
+  test("the limit is keyed on the route: a trailing / or percent-encoding in the request or in the setting reaches the same path", async () => {
+    const s = await startServer();
+    // Listed path -> a request path that reaches the same route (one route each: they are counted apart).
+    const routes = {
+      "/api/world": "/api/world/",
+      "/api/user_account": "/api/%75ser_account",
+      "/api/usergroup/": "/api/usergroup",
+      "/action/world/%64ownload_system_schema": "/action/%77orld/download_system_schema/",
+    };
+    await configure(s, { "limit.rate": JSON.stringify({ version: "1", limits: Object.fromEntries(Object.keys(routes).map((k) => [k, 3])) }) });
+    // Before: only the path exactly as listed was counted, so each of these passed ten times out of ten.
+    for (const path of Object.values(routes)) {
+      const rs = await Promise.all(Array.from({ length: 10 }, () => api(s, "GET", path)));
+      // Ten requests within at most two one-second windows: at least four over a limit of 3.
+      expect(`${path}: ${rs.filter((r) => r.status === 429).length >= 4}`).toBe(`${path}: true`);
+      expect(rs.find((r) => r.status !== 429)!.headers.get("x-ratelimit-limit")).toBe("3");
+    }
+    await s.stop();
+  });
 });
 
 describe("password hashing off the event loop", () => {
