@@ -430,7 +430,13 @@ export class DataService {
       try {
         const ctx = { encryptionSecret: this.ctx.encryptionSecret(), hashes };
         const converted = k === "permission" ? permissionValue(v) : toStored(c.family, v, c, ctx, sync);
-        values.set(c, converted instanceof Promise ? converted.catch((e) => Promise.reject(valueError(e, k))) : converted);
+        if (converted instanceof Promise) {
+          const hashed = converted.catch((e) => Promise.reject(valueError(e, k)));
+          // Marked as handled: an error thrown before `settle` awaits it (a missing or later attribute, a gate, an
+          // earlier hash that failed) would otherwise leave its rejection unobserved. Awaited, it still throws.
+          hashed.catch(() => {});
+          values.set(c, hashed);
+        } else values.set(c, converted);
       } catch (e) {
         throw valueError(e, k);
       }
