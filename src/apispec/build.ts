@@ -1,8 +1,10 @@
 // The OpenAPI 3 document, built from the schema registry with openapi3-ts: what `GET /openapi.yaml` serves and
 // `daptin apispec` prints. A caller sees the tables and actions they may use; administrators see everything.
 import { OpenApiBuilder, type OpenAPIObject, type ParameterObject } from "openapi3-ts/oas30";
+import type { ActionDef } from "../engine/actions/types.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { Identity } from "../engine/identity/identity.ts";
+import type { TableInfo } from "../engine/schema/registry.ts";
 import pkg from "../../package.json" with { type: "json" };
 import { UniqueIds } from "./names.ts";
 import { actionPath, FIXED_PARAMETERS, guestActionsOperation, FIXED_REQUEST_BODIES, FIXED_RESPONSES, listParameters, relationPaths, tablePaths } from "./paths.ts";
@@ -13,7 +15,27 @@ export interface BuildOptions {
   serverUrl?: string;
 }
 
-export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions = {}): OpenAPIObject {
+/**
+ * What a caller may see: the tables it may peek at and the actions it may run. A document depends on nothing else,
+ * so callers with the same view (every guest, every member of the same groups) share one document.
+ */
+export interface ApiView {
+  /** By name. */
+  tables: TableInfo[];
+  actions: { table: string; action: ActionDef }[];
+  /** Equal keys, equal documents. */
+  key: string;
+}
+
+export function apiView(engine: Engine, who: Identity): ApiView {
+  const tables = [...engine.registry.tables.values()]
+    .filter((t) => engine.data.canPeek(who, t))
+    .sort((a, c) => a.name.localeCompare(c.name));
+  const actions = engine.actions.visible(who);
+  return { tables, actions, key: JSON.stringify([tables.map((t) => t.name), actions.map((a) => [a.table, a.action.Name])]) };
+}
+
+export function buildOpenApi(engine: Engine, view: ApiView, opts: BuildOptions = {}): OpenAPIObject {
   const b = OpenApiBuilder.create({ openapi: "3.0.3", info: { title: "", version: "" }, paths: {} });
   // Title and version as in Daptin's document (generated clients and their file names are keyed on them).
   b.addTitle("Daptin API endpoint")
@@ -31,9 +53,7 @@ export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions =
   for (const [k, v] of Object.entries(FIXED_SCHEMAS)) b.addSchema(k, v);
 
   const ids = new UniqueIds();
-  const visible = [...engine.registry.tables.values()]
-    .filter((t) => engine.data.canPeek(who, t))
-    .sort((a, c) => a.name.localeCompare(c.name));
+  const visible = view.tables;
   const shown = new Set(visible.map((t) => t.name));
   const listParameterComponents: Record<string, ParameterObject> = {};
   const filters = new Map(visible.map((t) => [t.name, listParameters(t, shown, listParameterComponents)]));
@@ -51,7 +71,7 @@ export function buildOpenApi(engine: Engine, who: Identity, opts: BuildOptions =
       for (const [path, item] of Object.entries(paths)) b.addPath(path, item);
     }
   }
-  for (const { table, action } of engine.actions.visible(who)) {
+  for (const { table, action } of view.actions) {
     const t = engine.registry.get(table);
     if (!t) continue;
     if (!shown.has(table)) b.addTag({ name: table, description: `Actions on ${table}` });

@@ -1,6 +1,6 @@
 // `daptin apispec`: the OpenAPI document of a database, as `GET /openapi.yaml` serves it to an administrator.
 import type { Command } from "commander";
-import { ApiSpecCache } from "../../apispec/cache.ts";
+import { openApiText } from "../../apispec/cache.ts";
 import { SYSTEM } from "../../engine/identity/identity.ts";
 import { addDbOptions, type DbOptions, DEFAULT_PORT, OPEN, withEngine } from "../options.ts";
 import { UsageError } from "../output.ts";
@@ -21,8 +21,7 @@ export function registerApiSpec(program: Command): void {
     const format = opts.format.toLowerCase();
     if (format !== "yaml" && format !== "json") throw new UsageError(`--format must be yaml or json, got "${opts.format}"`);
     return withEngine(opts, OPEN.read, (engine) => {
-      const cache = new ApiSpecCache(engine);
-      const text = format === "json" ? cache.json(SYSTEM, opts.server) : cache.yaml(SYSTEM, opts.server);
+      const text = openApiText(engine, SYSTEM, format, opts.server);
       process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
     });
   });

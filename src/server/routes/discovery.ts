@@ -39,15 +39,27 @@ const READ = ["GET", "HEAD"];
 /** Daptin answers OPTIONS on the document and the models with the same body. */
 const READ_OPTIONS = ["GET", "HEAD", "OPTIONS"];
 
+/** Whether the client holds `etag` already (`If-None-Match`). */
+function notModified(req: Request, etag: string): boolean {
+  const match = req.headers.get("if-none-match");
+  return match !== null && (match.trim() === "*" || match.split(",").some((t) => t.trim() === etag));
+}
+
+/**
+ * The document differs per caller, so shared caches must not keep it (`private`); clients revalidate with the ETag
+ * (`no-cache`), and a 304 spares them megabytes.
+ */
+const SPEC_CACHE = "private, no-cache";
+
 function spec(format: "yaml" | "json"): Answer {
-  return (engine, who, url) => {
+  const type = format === "json" ? "application/json; charset=utf-8" : "application/yaml; charset=utf-8";
+  return (engine, who, url, req) => {
     const full = url.searchParams.get("full");
     if (full !== null && full !== "0" && !who.isAdmin) throw forbidden("Forbidden", "?full=1 is for administrators");
-    const server = url.origin;
-    const cache = cacheOf(engine);
-    return format === "json"
-      ? new Response(cache.json(who, server), { headers: { "Content-Type": "application/json; charset=utf-8" } })
-      : new Response(cache.yaml(who, server), { headers: { "Content-Type": "application/yaml; charset=utf-8" } });
+    const answer = cacheOf(engine).answer(who, format, url.origin);
+    const headers = { "Content-Type": type, "Cache-Control": SPEC_CACHE, ETag: answer.etag };
+    if (notModified(req, answer.etag)) return new Response(null, { status: 304, headers });
+    return new Response(answer.body(), { headers });
   };
 }
 
@@ -65,10 +77,7 @@ const meta: Answer = (_engine, _who, url, req) => {
     catalogue = { body, etag: `W/"${new Bun.CryptoHasher("sha256").update(body).digest("hex")}"` };
   }
   const headers = { "Content-Type": "application/json; charset=utf-8", "Cache-Control": META_CACHE, ETag: catalogue.etag };
-  const match = req.headers.get("if-none-match");
-  if (match !== null && (match.trim() === "*" || match.split(",").some((t) => t.trim() === catalogue!.etag))) {
-    return new Response(null, { status: 304, headers });
-  }
+  if (notModified(req, catalogue.etag)) return new Response(null, { status: 304, headers });
   return new Response(catalogue.body, { headers });
 };
 
