@@ -22,7 +22,8 @@ import { mergeTable } from "./schema/merge.ts";
 import { Registry, RegistryError } from "./schema/registry.ts";
 import type { SchemaDoc, TableDef } from "./schema/types.ts";
 import { skippedWarning, storedDefinitionPieces, worldSchemaJson } from "./schema/world.ts";
-import { decodeSchema, SchemaDecodeError } from "./schema/parse.ts";
+import { decodeSchema, SchemaDecodeError, SchemaParseError } from "./schema/parse.ts";
+import type { Alteration } from "./schema/alter.ts";
 import { SAFE_IDENTIFIER } from "./schema/names.ts";
 import type { JsonValue } from "./schema/column-types/index.ts";
 import { BUILTIN_ACTIONS } from "./actions/builtin.ts";
@@ -294,7 +295,7 @@ export class Engine {
    * new registry put in force (so `within` writes through it). Throws with everything rolled back and the previous
    * registry back in place.
    */
-  private commitChange(change: Prepared, steps: PlanStep[], within?: () => void, ahead: Ahead = {}): { world: WorldChange[]; seeded: boolean } {
+  private commitChange(change: Prepared, steps: PlanStep[], within?: () => void, ahead: Ahead = {}, nextStart?: NextStart): { world: WorldChange[]; seeded: boolean } {
     const staged = ahead.tables ?? new Set<string>();
     const previous = this.registryValue;
     let world: WorldChange[] = [];
@@ -317,6 +318,7 @@ export class Engine {
         this.registryValue = change.registry;
         this.db.forgetPrepared();
         within?.();
+        if (nextStart) this.refuseUnstartable(nextStart);
       });
     } catch (e) {
       if (this.registryValue !== previous) {
@@ -383,20 +385,22 @@ export class Engine {
    * transaction writes their `world` rows). Everything else, including changes to existing tables, is that final
    * transaction. If it fails, the staged tables are dropped again (or at the next start, after a crash).
    */
-  async changeSchema(docs: SchemaDoc[], opts: { alter?: () => void; within?: () => void } = {}): Promise<ApplyReport> {
+  async changeSchema(docs: SchemaDoc[], opts: ChangeOptions = {}): Promise<ApplyReport> {
     const turn = this.schemaQueue.then(() => this.changeSchemaNow(docs, opts));
     this.schemaQueue = turn.then(() => undefined, () => undefined);
     return turn;
   }
 
-  private async changeSchemaNow(docs: SchemaDoc[], opts: { alter?: () => void; within?: () => void }): Promise<ApplyReport> {
+  private async changeSchemaNow(docs: SchemaDoc[], opts: ChangeOptions): Promise<ApplyReport> {
     if (opts.alter) {
       // An alter edits the stored definitions the registry is built from: plan and commit inside its transaction.
+      const alter = opts.alter;
+      const nextStart = this.nextStartFor(alter.table);
       let report: ApplyReport | undefined;
       this.db.transaction(() => {
-        opts.alter!();
+        alter.apply();
         const change = this.prepareChange(docs);
-        const { world, seeded } = this.commitChange(change, change.plan.steps, opts.within);
+        const { world, seeded } = this.commitChange(change, change.plan.steps, opts.within, {}, nextStart);
         report = { plan: change.plan, world, warnings: change.warnings, applied: true, seeded };
       });
       return report!;
@@ -429,6 +433,56 @@ export class Engine {
       if (stagedSteps.length > 0) await this.dropStagedSlowly([...created]);
       throw e;
     }
+  }
+
+  /**
+   * The start-up schema files, read now as the next start would read them, when one declares `table`; otherwise
+   * undefined (the next start merges nothing over that table). A file that can no longer be read is left out: the
+   * next start fails on it whatever this change does.
+   */
+  private nextStartFor(table: string): NextStart | undefined {
+    if (this.schemaFiles.length === 0) return undefined;
+    const files: { path: string; doc: SchemaDoc }[] = [];
+    for (const path of this.schemaFiles) {
+      try {
+        files.push({ path, doc: readSchemaFile(path) });
+      } catch (e) {
+        if (!(e instanceof DaptinError || e instanceof SchemaParseError)) throw e;
+      }
+    }
+    const declares = (doc: SchemaDoc) => doc.Tables.some((t) => t.TableName === table) || doc.Relations.some((r) => r.Subject === table || r.Object === table);
+    return files.some((f) => declares(f.doc)) ? { files, table } : undefined;
+  }
+
+  /**
+   * Inside an alteration's transaction (tables and stored definitions as they will be): the plan the next start
+   * would make from them and the start-up files, for the altered table as if it had rows (it may have by then). A
+   * refusal there means the change would leave a database the server cannot start on again (a NOT NULL column
+   * without a default that a file still declares, renamed or removed), so the change is refused, naming the file.
+   * One registry build and plan more, only when a start-up file declares the altered table.
+   *
+   * Uploads need no such check: they never take away a column, and a type or nullability change the files would
+   * undo is refused by the upload's own plan.
+   */
+  private refuseUnstartable(next: NextStart): void {
+    const unstartable = (lines: string[]) =>
+      new DaptinError("schema", "Schema change refused", { detail: `the next start would refuse this database: ${lines.join("; ")}` });
+    let plan: Plan;
+    try {
+      plan = planMigration(this.db, this.buildRegistry(next.files.map((f) => f.doc)).registry, { withRows: new Set([next.table]) });
+    } catch (e) {
+      if (e instanceof DaptinError) throw unstartable([e.detail ?? e.title]);
+      if (e instanceof DdlError) throw unstartable([e.message]);
+      throw e;
+    }
+    const refusals = plan.refusals.filter((r) => r.table === next.table);
+    if (refusals.length === 0) return;
+    throw unstartable(refusals.map((r) => {
+      const declaring = next.files.find((f) => f.doc.Tables.some((t) => t.TableName === r.table && (!r.column || t.Columns.some((c) => c.ColumnName === r.column))))
+        ?? next.files.find((f) => f.doc.Tables.some((t) => t.TableName === r.table));
+      const what = `${r.table}${r.column ? `.${r.column}` : ""}`;
+      return `${declaring ? `schema file ${declaring.path} declares ${what}` : what}: ${r.reason}. Change the file first`;
+    }));
   }
 
   /**
@@ -623,6 +677,17 @@ interface Ahead extends WorldAhead {
   /** Tables created ahead (staged), which must still be there. */
   tables?: ReadonlySet<string>;
   hash?: string;
+}
+
+interface ChangeOptions {
+  alter?: Alteration;
+  within?: () => void;
+}
+
+/** The start-up files as the next start would read them, and the table an alteration changes that they declare. */
+interface NextStart {
+  files: { path: string; doc: SchemaDoc }[];
+  table: string;
 }
 
 interface Built {

@@ -180,6 +180,89 @@ describe("columns and tables the engine owns", () => {
   });
 });
 
+describe("a change the next start would refuse is refused now (a start-up file still declares what it changes)", () => {
+  test("rename_column and remove_column of a NOT NULL column without a default, on a table with rows, are 422s naming the file", async () => {
+    const d = tempDir();
+    const schema = (label: boolean) => [
+      "Tables:",
+      "  - TableName: tag",
+      "    Columns:",
+      ...(label ? ["      - {Name: label, ColumnType: label, DataType: varchar(50)}"] : []),
+      "      - {Name: note, ColumnType: label, DataType: varchar(50), IsNullable: true}",
+      "      - {Name: rank, ColumnType: measurement, DataType: int(11), DefaultValue: \"7\"}",
+      "  - TableName: bin",
+      "    Columns:",
+      "      - {Name: label, ColumnType: label, DataType: varchar(50)}",
+      "",
+    ].join("\n");
+    writeFileSync(join(d, "schema_tag.yaml"), schema(true));
+    let t = await startServer({ dir: d });
+    const act = (name: string, attributes: Record<string, unknown>) => api(t, "POST", `/action/world/${name}`, { attributes });
+    const world = (await api(t, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: "tag" }]))}`)).body.data[0].id;
+    try {
+      expect((await api(t, "POST", "/api/tag", { data: { type: "tag", attributes: { label: "red", note: "kept", rank: 3 } } })).status).toBe(201);
+      const db = () => new Database(t.db, { readonly: true });
+      const columns = () => {
+        const c = db();
+        try {
+          return c.query<{ name: string }, []>("SELECT name FROM pragma_table_info('tag')").all().map((r) => r.name).join(",");
+        } finally {
+          c.close();
+        }
+      };
+      const before = columns();
+      for (const [name, attrs] of [
+        ["rename_column", { table_name: "tag", column_name: "label", new_column_name: "title" }],
+        ["remove_column", { world_id: world, column_name: "label" }],
+      ] as const) {
+        const r = await act(name, attrs);
+        expect([name, r.status]).toEqual([name, 422]);
+        expect(r.body[0].Attributes.message).toContain(`schema file ${join(d, "schema_tag.yaml")} declares tag.label`);
+        expect(r.body[0].Attributes.message).toContain("next start would refuse");
+      }
+      expect(columns()).toBe(before);
+      // On an empty table too: rows written before the next start would make it refuse just the same.
+      const bin = (await api(t, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: "bin" }]))}`)).body.data[0].id;
+      expect((await act("remove_column", { world_id: bin, column_name: "label" })).status).toBe(422);
+      // A nullable column or one with a default comes back at the next start, empty or with its default; the
+      // renamed column keeps the data.
+      expect((await act("rename_column", { table_name: "tag", column_name: "note", new_column_name: "remark" })).status).toBe(200);
+      expect((await act("remove_column", { world_id: world, column_name: "rank" })).status).toBe(200);
+      await t.stop();
+      t = await startServer({ dir: d });
+      const row = (await api(t, "GET", "/api/tag")).body.data[0].attributes;
+      expect([row.label, row.remark, row.note, row.rank]).toEqual(["red", "kept", null, 7]);
+      // Once the file no longer declares the column, the change is allowed (the file is read again each time).
+      writeFileSync(join(d, "schema_tag.yaml"), schema(false));
+      expect((await act("rename_column", { table_name: "tag", column_name: "label", new_column_name: "title" })).status).toBe(200);
+      // The table the file declares comes back at the next start, empty.
+      expect((await act("remove_table", { world_id: world })).status).toBe(200);
+      await t.stop();
+      t = await startServer({ dir: d });
+      expect((await api(t, "GET", "/api/tag")).body.data).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe("rename_column targets", () => {
+  test("a name not in its normal form is a 422 naming the normal form; the column keeps its name and data", async () => {
+    const up = await call("upload_system_schema", { schema_file: file("schema_crate.yaml", "Tables:\n  - TableName: crate\n    Columns:\n      - {Name: label, ColumnType: label, DataType: varchar(20), IsNullable: true}\n") });
+    expect(up.status).toBe(200);
+    expect((await api(s, "POST", "/api/crate", { data: { type: "crate", attributes: { label: "DATA" } } }, bearer(admin))).status).toBe(201);
+    const before = snapshot();
+    for (const [name, normal] of [["_a", "a"], ["x_", "x"], ["x__y", "x_y"], ["_x_y", "x_y"], ["a1_", "a1"], ["Due At", "due_at"]]) {
+      const r = await call("rename_column", { table_name: "crate", column_name: "label", new_column_name: name });
+      expect([name, r.status]).toEqual([name, 422]);
+      expect(r.body[0].Attributes.message).toContain(`its normal form is "${normal}"`);
+    }
+    expect(snapshot()).toEqual(before);
+    const rows = (await api(s, "GET", "/api/crate", undefined, bearer(admin))).body.data;
+    expect(rows.map((r: any) => r.attributes.label)).toEqual(["DATA"]);
+  });
+});
+
 describe("generate_random_data", () => {
   test("respects unique columns, within the batch and against existing rows", async () => {
     for (const round of [1, 2]) {
