@@ -101,10 +101,22 @@ describe("names a user supplies go through the schema rules before anything is w
     expect(snapshot()).toEqual(before);
   });
 
-  test("file inputs that are not files are a 400; a CSV with 5,000 columns is a 422", async () => {
+  test("file inputs that are not files (or not a list, or not base64) are a 400; a CSV with 5,000 columns or clashing headers is a 422", async () => {
     const before = snapshot();
     expect((await call("upload_system_schema", { schema_file: [null, 5] })).status).toBe(400);
     expect((await call("upload_system_schema", { schema_file: [{ name: "x.yaml", file: 5 }] })).status).toBe(400);
+    // One file not in a list, and text that is not base64 (it decoded to an empty file: 200, "0 changes").
+    const single = await call("upload_system_schema", { schema_file: file("schema_one.yaml", "Tables:\n  - TableName: single\n")[0] });
+    expect([single.status, single.body[0].Attributes.message]).toEqual([400, "schema_file must be a list of files [{name, file}]"]);
+    const garbled = await call("upload_system_schema", { schema_file: [{ name: "schema_g.yaml", file: "%%%" }] });
+    expect([garbled.status, garbled.body[0].Attributes.message]).toEqual([400, "schema_file[0].file is not base64"]);
+    expect((await call("import_data", { table_name: "product", dump_file: [{ name: "p.csv", file: "data:text/csv;base64,bmFtZQ%%%" }] })).status).toBe(400);
+    // Two headers that would be one column: the first one's values would be lost.
+    const twins = await call("upload_csv_to_system_schema", { entity_name: "twins", create_if_not_exists: true, data_csv_file: file("t.csv", "A b,a_b\n1,2\n") });
+    expect(twins.status).toBe(422);
+    expect(twins.body[0].Attributes.message).toContain('the headers "A b" and "a_b" would both be the column "a_b"');
+    const again = await call("import_data", { table_name: "product", dump_file: file("p.csv", "name,sku,name\nx,y,z\n") });
+    expect([again.status, again.body[0].Attributes.message]).toEqual([422, 'p.csv: the header "name" appears twice']);
     const header = Array.from({ length: 5000 }, (_, i) => `c${i}`).join(",");
     const wide = await call("upload_csv_to_system_schema", { entity_name: "wide", create_if_not_exists: true, data_csv_file: file("w.csv", `${header}\n${header}\n`) });
     expect(wide.status).toBe(422);

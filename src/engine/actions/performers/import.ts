@@ -11,7 +11,7 @@ import { isUuid } from "../../data/ids.ts";
 import { SERVER_MANAGED } from "../../schema/standard.ts";
 import type { ActionResponse, Progress } from "../types.ts";
 import { targetTable, text, type Performer, type PerformerContext } from "./context.ts";
-import { inferColumns, normaliseKeys, rowsOf, uploadedFiles } from "./tabular.ts";
+import { inferColumns, rowsOf, uploadedFiles } from "./tabular.ts";
 
 /** Server-set fields of an export (ids, timestamps, version, owner, permission) are not imported. */
 const SERVER_SET = new Set([...SERVER_MANAGED, "permission", "__type", "user_account_id"]);
@@ -69,7 +69,7 @@ export const importData: Performer = {
     const started = performance.now();
     const table = ctx.data.table(targetTable(attributes, ctx));
     const batches = [];
-    for (const f of uploadedFiles(attributes.dump_file, "dump_file")) batches.push({ file: f.name, rows: await rowsOf(f, table.name) });
+    for (const f of uploadedFiles(attributes.dump_file, "dump_file")) batches.push({ file: f.name, rows: await rowsOf(f, { table: table.name }) });
     const truncate = attributes.truncate_before_insert === true || attributes.truncate_before_insert === "true";
     const count = insertAll(ctx, who, table.name, batches, truncate, await hashAhead(ctx, table.name, batches), progress);
     return [imported(count, table.name, Math.round(performance.now() - started))];
@@ -98,7 +98,7 @@ function uploadToSchema(field: string): Performer {
       const entity = underscore(text(attributes.entity_name));
       if (!entity) throw validation("Validation failed", "entity_name is required", { pointer: "/attributes/entity_name" });
       const batches: Batch[] = [];
-      for (const f of uploadedFiles(attributes[field], field)) batches.push({ file: f.name, rows: (await rowsOf(f)).map(normaliseKeys) });
+      for (const f of uploadedFiles(attributes[field], field)) batches.push({ file: f.name, rows: await rowsOf(f, { asColumns: true }) });
       const all = batches.flatMap((b) => b.rows);
       const existing = ctx.registry().get(entity);
       const yes = (k: string) => attributes[k] === true || attributes[k] === "true";
