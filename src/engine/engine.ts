@@ -11,7 +11,7 @@ import type { SqlDb } from "./db/dialect.ts";
 import { DdlError } from "./db/ddl.ts";
 import { applyPlan, planMigration, planning, type Plan, type PlanStep } from "./db/migrate.ts";
 import { openSqlite } from "./db/sqlite.ts";
-import { DaptinError, notFound, schemaError, validation } from "./errors.ts";
+import { conflict, DaptinError, notFound, schemaError, validation } from "./errors.ts";
 import { bytesToUuid } from "./data/ids.ts";
 import { ALLOW_ALL_PERMISSIONS, DEFAULT_PERMISSION } from "./permission/bits.ts";
 import { rowInstance, TablePermissions } from "./permission/instances.ts";
@@ -113,6 +113,7 @@ export class Engine {
       defaultRowPermission: () => (this.adminExists ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS),
       encryptionSecret: () => this.encryptionSecret,
       checkDefinition: (value) => this.checkStoredDefinition(value),
+      checkWorldRow: (op, attributes, rowId) => this.checkWorldRow(op, attributes, rowId),
       afterCommit: (e) => {
         // What a write changed: its table, the tables it wrote links into, and for a delete every table its cascades
         // reach. Each cache built from those tables goes.
@@ -543,6 +544,39 @@ export class Engine {
         throw validation("Validation failed", `world_schema_json: ${e.message.replace(/^Tables\[0\]\.?/, "")}`, { pointer: "/data/attributes/world_schema_json" });
       }
       throw e;
+    }
+  }
+
+  /**
+   * A write to a `world` row through the data path. World rows are the engine's record of the tables it serves,
+   * found by `table_name`: deleting one left the table forbidden to everyone but administrators until a restart (and
+   * gone after it without a schema file); a new `table_name` left a stale row beside the fresh one the engine wrote
+   * (with default permissions); a definition of another table replaced this one's. Rows of tables the engine does
+   * not serve (definitions it skipped) may still be fixed or deleted, as its warning says.
+   */
+  private checkWorldRow(op: "create" | "update" | "delete", attributes: Record<string, JsonValue>, rowId?: number): void {
+    const stored = rowId === undefined ? undefined : this.db.get<{ t: string }>(sql`SELECT table_name AS t FROM world WHERE id = ${rowId}`)?.t;
+    const served = stored !== undefined && this.registryValue.tables.has(stored);
+    if (op === "delete") {
+      if (served) throw conflict("Delete refused", `the world row of ${stored} is the engine's record of a table it serves: remove the table with the remove_table action`);
+      return;
+    }
+    const name = "table_name" in attributes ? attributes.table_name : stored;
+    if (served && name !== stored) {
+      throw validation("Validation failed", `table_name of the world row of ${stored} cannot change: the engine finds the table by it`, { pointer: "/data/attributes/table_name" });
+    }
+    const json = attributes.world_schema_json;
+    if (json === undefined || typeof name !== "string") return;
+    let def: unknown = json;
+    try {
+      if (typeof json === "string") def = JSON.parse(json);
+      const [table] = decodeSchema({ Tables: [def] }).doc.Tables;
+      if (table && table.TableName !== name) {
+        throw validation("Validation failed", `world_schema_json defines the table "${table.TableName}", not this row's table_name "${name}"`, { pointer: "/data/attributes/world_schema_json" });
+      }
+    } catch (e) {
+      // What is wrong with the definition itself, checkStoredDefinition says.
+      if (!(e instanceof SyntaxError || e instanceof SchemaDecodeError)) throw e;
     }
   }
 

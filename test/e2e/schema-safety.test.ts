@@ -275,6 +275,37 @@ describe("rename_column targets", () => {
   });
 });
 
+describe("world rows are the engine's record of its tables", () => {
+  test("through /api a served table's world row cannot be deleted, renamed or given another table's definition", async () => {
+    const before = snapshot();
+    const rowOf = async (t: string) =>
+      (await api(s, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: t }]))}`, undefined, bearer(admin))).body.data[0];
+    const product = await rowOf("product");
+    const gone = await api(s, "DELETE", `/api/world/${product.id}`, undefined, bearer(admin));
+    expect(gone.status).toBe(409);
+    expect(gone.body.errors[0].detail).toContain("remove_table");
+    const renamed = await api(s, "PATCH", `/api/world/${product.id}`, { data: { type: "world", attributes: { table_name: "goods" } } }, bearer(admin));
+    expect(renamed.status).toBe(422);
+    expect(renamed.body.errors[0].detail).toContain("table_name of the world row of product cannot change");
+    const stored = product.attributes.world_schema_json;
+    const def = typeof stored === "string" ? JSON.parse(stored) : stored;
+    const other = await api(s, "PATCH", `/api/world/${product.id}`, { data: { type: "world", attributes: { world_schema_json: JSON.stringify({ ...def, TableName: "goods" }) } } }, bearer(admin));
+    expect(other.status).toBe(422);
+    expect(other.body.errors[0].detail).toContain('defines the table "goods", not this row\'s table_name "product"');
+    const made = await api(s, "POST", "/api/world", { data: { type: "world", attributes: { table_name: "qq", world_schema_json: JSON.stringify({ TableName: "rr" }) } } }, bearer(admin));
+    expect(made.status).toBe(422);
+    // Emptying world or action through import_data (a 500 for world, every action gone for action).
+    for (const t of ["world", "action"]) {
+      const r = await call("import_data", { table_name: t, truncate_before_insert: true, dump_file: file("x.json", "[]") });
+      expect([t, r.status]).toEqual([t, 409]);
+    }
+    // The permission of a table lives in its world row and can still be changed there.
+    const perm = await api(s, "PATCH", `/api/world/${product.id}`, { data: { type: "world", attributes: { permission: product.attributes.permission } } }, bearer(admin));
+    expect(perm.status).toBe(200);
+    expect(snapshot()).toEqual(before);
+  });
+});
+
 describe("generate_random_data", () => {
   test("respects unique columns, within the batch and against existing rows", async () => {
     for (const round of [1, 2]) {
@@ -303,6 +334,9 @@ describe("a database bricked by an older version", () => {
     try {
       expect(again.log()).toContain('world row "a": TableName "a" must be at least 2 characters');
       expect((await api(again, "GET", "/api/a")).status).toBe(404);
+      // Its world row is not one of a table the engine serves: it may be deleted, as the warning says.
+      const rows = (await api(again, "GET", "/api/world?page[size]=500")).body.data;
+      expect((await api(again, "DELETE", `/api/world/${rows.find((r: any) => r.attributes.table_name === "a").id}`)).status).toBe(200);
       const up = await api(again, "POST", "/action/world/upload_system_schema", { attributes: { schema_file: file("schema_ok.yaml", "Tables:\n  - TableName: okay\n") } });
       expect(up.status).toBe(200);
     } finally {
