@@ -306,6 +306,19 @@ describe("world rows are the engine's record of its tables", () => {
   });
 });
 
+describe("import_data with truncate_before_insert", () => {
+  test("a table whose rows others must point at is a 409, not a 500, and keeps its rows", async () => {
+    const yaml = "Tables:\n  - TableName: kennel\n  - TableName: hound\nRelations:\n  - {Subject: hound, Relation: belongs_to, Object: kennel}\n";
+    expect((await call("upload_system_schema", { schema_file: file("schema_kennel.yaml", yaml) })).status).toBe(200);
+    const kennel = await api(s, "POST", "/api/kennel", { data: { type: "kennel", attributes: {} } }, bearer(admin));
+    const hound = await api(s, "POST", "/api/hound", { data: { type: "hound", attributes: {}, relationships: { kennel_id: { data: { type: "kennel", id: kennel.body.data.id } } } } }, bearer(admin));
+    expect(hound.status).toBe(201);
+    const r = await call("import_data", { table_name: "kennel", truncate_before_insert: true, dump_file: file("k.json", "[]") });
+    expect([r.status, r.body[0].Attributes.message]).toEqual([409, "rows of hound.kennel_id still refer to kennel rows: delete those first"]);
+    expect((await api(s, "GET", "/api/kennel", undefined, bearer(admin))).body.data.length).toBe(1);
+  });
+});
+
 describe("generate_random_data", () => {
   test("respects unique columns, within the batch and against existing rows", async () => {
     for (const round of [1, 2]) {

@@ -44,7 +44,9 @@ function insertAll(ctx: PerformerContext, who: Identity, table: string, batches:
         ctx.data.truncate(t);
       } catch (e) {
         // Rows of other tables that must point at a row (restrict relations) keep it.
-        ctx.data.translateConstraint(t, e);
+        if (!ctx.db.constraintOf(e)) throw e;
+        const refs = (ctx.registry().referencedBy.get(t.name) ?? []).filter((r) => r.onDelete === "restrict").map((r) => `${r.table}.${r.column}`);
+        throw conflict("Truncate blocked", `rows of ${refs.join(", ") || "other tables"} still refer to ${t.name} rows: delete those first`);
       }
     }
     for (const { file, rows } of batches) {
