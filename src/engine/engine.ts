@@ -11,7 +11,7 @@ import type { SqlDb } from "./db/dialect.ts";
 import { DdlError } from "./db/ddl.ts";
 import { applyPlan, planMigration, planning, type Plan, type PlanStep } from "./db/migrate.ts";
 import { openSqlite } from "./db/sqlite.ts";
-import { DaptinError, notFound, schemaError, validation } from "./errors.ts";
+import { conflict, DaptinError, notFound, schemaError, validation } from "./errors.ts";
 import { bytesToUuid } from "./data/ids.ts";
 import { ALLOW_ALL_PERMISSIONS, DEFAULT_PERMISSION } from "./permission/bits.ts";
 import { rowInstance, TablePermissions } from "./permission/instances.ts";
@@ -22,7 +22,8 @@ import { mergeTable } from "./schema/merge.ts";
 import { Registry, RegistryError } from "./schema/registry.ts";
 import type { SchemaDoc, TableDef } from "./schema/types.ts";
 import { skippedWarning, storedDefinitionPieces, worldSchemaJson } from "./schema/world.ts";
-import { decodeSchema, SchemaDecodeError } from "./schema/parse.ts";
+import { decodeSchema, SchemaDecodeError, SchemaParseError } from "./schema/parse.ts";
+import type { Alteration } from "./schema/alter.ts";
 import { SAFE_IDENTIFIER } from "./schema/names.ts";
 import type { JsonValue } from "./schema/column-types/index.ts";
 import { BUILTIN_ACTIONS } from "./actions/builtin.ts";
@@ -112,6 +113,7 @@ export class Engine {
       defaultRowPermission: () => (this.adminExists ? DEFAULT_PERMISSION : ALLOW_ALL_PERMISSIONS),
       encryptionSecret: () => this.encryptionSecret,
       checkDefinition: (value) => this.checkStoredDefinition(value),
+      checkWorldRow: (op, attributes, rowId) => this.checkWorldRow(op, attributes, rowId),
       afterCommit: (e) => {
         // What a write changed: its table, the tables it wrote links into, and for a delete every table its cascades
         // reach. Each cache built from those tables goes.
@@ -294,7 +296,7 @@ export class Engine {
    * new registry put in force (so `within` writes through it). Throws with everything rolled back and the previous
    * registry back in place.
    */
-  private commitChange(change: Prepared, steps: PlanStep[], within?: () => void, ahead: Ahead = {}): { world: WorldChange[]; seeded: boolean } {
+  private commitChange(change: Prepared, steps: PlanStep[], within?: () => void, ahead: Ahead = {}, nextStart?: NextStart): { world: WorldChange[]; seeded: boolean } {
     const staged = ahead.tables ?? new Set<string>();
     const previous = this.registryValue;
     let world: WorldChange[] = [];
@@ -317,6 +319,7 @@ export class Engine {
         this.registryValue = change.registry;
         this.db.forgetPrepared();
         within?.();
+        if (nextStart) this.refuseUnstartable(nextStart);
       });
     } catch (e) {
       if (this.registryValue !== previous) {
@@ -383,20 +386,22 @@ export class Engine {
    * transaction writes their `world` rows). Everything else, including changes to existing tables, is that final
    * transaction. If it fails, the staged tables are dropped again (or at the next start, after a crash).
    */
-  async changeSchema(docs: SchemaDoc[], opts: { alter?: () => void; within?: () => void } = {}): Promise<ApplyReport> {
+  async changeSchema(docs: SchemaDoc[], opts: ChangeOptions = {}): Promise<ApplyReport> {
     const turn = this.schemaQueue.then(() => this.changeSchemaNow(docs, opts));
     this.schemaQueue = turn.then(() => undefined, () => undefined);
     return turn;
   }
 
-  private async changeSchemaNow(docs: SchemaDoc[], opts: { alter?: () => void; within?: () => void }): Promise<ApplyReport> {
+  private async changeSchemaNow(docs: SchemaDoc[], opts: ChangeOptions): Promise<ApplyReport> {
     if (opts.alter) {
       // An alter edits the stored definitions the registry is built from: plan and commit inside its transaction.
+      const alter = opts.alter;
+      const nextStart = this.nextStartFor(alter.table);
       let report: ApplyReport | undefined;
       this.db.transaction(() => {
-        opts.alter!();
+        alter.apply();
         const change = this.prepareChange(docs);
-        const { world, seeded } = this.commitChange(change, change.plan.steps, opts.within);
+        const { world, seeded } = this.commitChange(change, change.plan.steps, opts.within, {}, nextStart);
         report = { plan: change.plan, world, warnings: change.warnings, applied: true, seeded };
       });
       return report!;
@@ -429,6 +434,56 @@ export class Engine {
       if (stagedSteps.length > 0) await this.dropStagedSlowly([...created]);
       throw e;
     }
+  }
+
+  /**
+   * The start-up schema files, read now as the next start would read them, when one declares `table`; otherwise
+   * undefined (the next start merges nothing over that table). A file that can no longer be read is left out: the
+   * next start fails on it whatever this change does.
+   */
+  private nextStartFor(table: string): NextStart | undefined {
+    if (this.schemaFiles.length === 0) return undefined;
+    const files: { path: string; doc: SchemaDoc }[] = [];
+    for (const path of this.schemaFiles) {
+      try {
+        files.push({ path, doc: readSchemaFile(path) });
+      } catch (e) {
+        if (!(e instanceof DaptinError || e instanceof SchemaParseError)) throw e;
+      }
+    }
+    const declares = (doc: SchemaDoc) => doc.Tables.some((t) => t.TableName === table) || doc.Relations.some((r) => r.Subject === table || r.Object === table);
+    return files.some((f) => declares(f.doc)) ? { files, table } : undefined;
+  }
+
+  /**
+   * Inside an alteration's transaction (tables and stored definitions as they will be): the plan the next start
+   * would make from them and the start-up files, for the altered table as if it had rows (it may have by then). A
+   * refusal there means the change would leave a database the server cannot start on again (a NOT NULL column
+   * without a default that a file still declares, renamed or removed), so the change is refused, naming the file.
+   * One registry build and plan more, only when a start-up file declares the altered table.
+   *
+   * Uploads need no such check: they never take away a column, and a type or nullability change the files would
+   * undo is refused by the upload's own plan.
+   */
+  private refuseUnstartable(next: NextStart): void {
+    const unstartable = (lines: string[]) =>
+      new DaptinError("schema", "Schema change refused", { detail: `the next start would refuse this database: ${lines.join("; ")}` });
+    let plan: Plan;
+    try {
+      plan = planMigration(this.db, this.buildRegistry(next.files.map((f) => f.doc)).registry, { withRows: new Set([next.table]) });
+    } catch (e) {
+      if (e instanceof DaptinError) throw unstartable([e.detail ?? e.title]);
+      if (e instanceof DdlError) throw unstartable([e.message]);
+      throw e;
+    }
+    const refusals = plan.refusals.filter((r) => r.table === next.table);
+    if (refusals.length === 0) return;
+    throw unstartable(refusals.map((r) => {
+      const declaring = next.files.find((f) => f.doc.Tables.some((t) => t.TableName === r.table && (!r.column || t.Columns.some((c) => c.ColumnName === r.column))))
+        ?? next.files.find((f) => f.doc.Tables.some((t) => t.TableName === r.table));
+      const what = `${r.table}${r.column ? `.${r.column}` : ""}`;
+      return `${declaring ? `schema file ${declaring.path} declares ${what}` : what}: ${r.reason}. Change the file first`;
+    }));
   }
 
   /**
@@ -489,6 +544,39 @@ export class Engine {
         throw validation("Validation failed", `world_schema_json: ${e.message.replace(/^Tables\[0\]\.?/, "")}`, { pointer: "/data/attributes/world_schema_json" });
       }
       throw e;
+    }
+  }
+
+  /**
+   * A write to a `world` row through the data path. World rows are the engine's record of the tables it serves,
+   * found by `table_name`: deleting one left the table forbidden to everyone but administrators until a restart (and
+   * gone after it without a schema file); a new `table_name` left a stale row beside the fresh one the engine wrote
+   * (with default permissions); a definition of another table replaced this one's. Rows of tables the engine does
+   * not serve (definitions it skipped) may still be fixed or deleted, as its warning says.
+   */
+  private checkWorldRow(op: "create" | "update" | "delete", attributes: Record<string, JsonValue>, rowId?: number): void {
+    const stored = rowId === undefined ? undefined : this.db.get<{ t: string }>(sql`SELECT table_name AS t FROM world WHERE id = ${rowId}`)?.t;
+    const served = stored !== undefined && this.registryValue.tables.has(stored);
+    if (op === "delete") {
+      if (served) throw conflict("Delete refused", `the world row of ${stored} is the engine's record of a table it serves: remove the table with the remove_table action`);
+      return;
+    }
+    const name = "table_name" in attributes ? attributes.table_name : stored;
+    if (served && name !== stored) {
+      throw validation("Validation failed", `table_name of the world row of ${stored} cannot change: the engine finds the table by it`, { pointer: "/data/attributes/table_name" });
+    }
+    const json = attributes.world_schema_json;
+    if (json === undefined || typeof name !== "string") return;
+    let def: unknown = json;
+    try {
+      if (typeof json === "string") def = JSON.parse(json);
+      const [table] = decodeSchema({ Tables: [def] }).doc.Tables;
+      if (table && table.TableName !== name) {
+        throw validation("Validation failed", `world_schema_json defines the table "${table.TableName}", not this row's table_name "${name}"`, { pointer: "/data/attributes/world_schema_json" });
+      }
+    } catch (e) {
+      // What is wrong with the definition itself, checkStoredDefinition says.
+      if (!(e instanceof SyntaxError || e instanceof SchemaDecodeError)) throw e;
     }
   }
 
@@ -623,6 +711,17 @@ interface Ahead extends WorldAhead {
   /** Tables created ahead (staged), which must still be there. */
   tables?: ReadonlySet<string>;
   hash?: string;
+}
+
+interface ChangeOptions {
+  alter?: Alteration;
+  within?: () => void;
+}
+
+/** The start-up files as the next start would read them, and the table an alteration changes that they declare. */
+interface NextStart {
+  files: { path: string; doc: SchemaDoc }[];
+  table: string;
 }
 
 interface Built {

@@ -101,10 +101,22 @@ describe("names a user supplies go through the schema rules before anything is w
     expect(snapshot()).toEqual(before);
   });
 
-  test("file inputs that are not files are a 400; a CSV with 5,000 columns is a 422", async () => {
+  test("file inputs that are not files (or not a list, or not base64) are a 400; a CSV with 5,000 columns or clashing headers is a 422", async () => {
     const before = snapshot();
     expect((await call("upload_system_schema", { schema_file: [null, 5] })).status).toBe(400);
     expect((await call("upload_system_schema", { schema_file: [{ name: "x.yaml", file: 5 }] })).status).toBe(400);
+    // One file not in a list, and text that is not base64 (it decoded to an empty file: 200, "0 changes").
+    const single = await call("upload_system_schema", { schema_file: file("schema_one.yaml", "Tables:\n  - TableName: single\n")[0] });
+    expect([single.status, single.body[0].Attributes.message]).toEqual([400, "schema_file must be a list of files [{name, file}]"]);
+    const garbled = await call("upload_system_schema", { schema_file: [{ name: "schema_g.yaml", file: "%%%" }] });
+    expect([garbled.status, garbled.body[0].Attributes.message]).toEqual([400, "schema_file[0].file is not base64"]);
+    expect((await call("import_data", { table_name: "product", dump_file: [{ name: "p.csv", file: "data:text/csv;base64,bmFtZQ%%%" }] })).status).toBe(400);
+    // Two headers that would be one column: the first one's values would be lost.
+    const twins = await call("upload_csv_to_system_schema", { entity_name: "twins", create_if_not_exists: true, data_csv_file: file("t.csv", "A b,a_b\n1,2\n") });
+    expect(twins.status).toBe(422);
+    expect(twins.body[0].Attributes.message).toContain('the headers "A b" and "a_b" would both be the column "a_b"');
+    const again = await call("import_data", { table_name: "product", dump_file: file("p.csv", "name,sku,name\nx,y,z\n") });
+    expect([again.status, again.body[0].Attributes.message]).toEqual([422, 'p.csv: the header "name" appears twice']);
     const header = Array.from({ length: 5000 }, (_, i) => `c${i}`).join(",");
     const wide = await call("upload_csv_to_system_schema", { entity_name: "wide", create_if_not_exists: true, data_csv_file: file("w.csv", `${header}\n${header}\n`) });
     expect(wide.status).toBe(422);
@@ -180,6 +192,133 @@ describe("columns and tables the engine owns", () => {
   });
 });
 
+describe("a change the next start would refuse is refused now (a start-up file still declares what it changes)", () => {
+  test("rename_column and remove_column of a NOT NULL column without a default, on a table with rows, are 422s naming the file", async () => {
+    const d = tempDir();
+    const schema = (label: boolean) => [
+      "Tables:",
+      "  - TableName: tag",
+      "    Columns:",
+      ...(label ? ["      - {Name: label, ColumnType: label, DataType: varchar(50)}"] : []),
+      "      - {Name: note, ColumnType: label, DataType: varchar(50), IsNullable: true}",
+      "      - {Name: rank, ColumnType: measurement, DataType: int(11), DefaultValue: \"7\"}",
+      "  - TableName: bin",
+      "    Columns:",
+      "      - {Name: label, ColumnType: label, DataType: varchar(50)}",
+      "",
+    ].join("\n");
+    writeFileSync(join(d, "schema_tag.yaml"), schema(true));
+    let t = await startServer({ dir: d });
+    const act = (name: string, attributes: Record<string, unknown>) => api(t, "POST", `/action/world/${name}`, { attributes });
+    const world = (await api(t, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: "tag" }]))}`)).body.data[0].id;
+    try {
+      expect((await api(t, "POST", "/api/tag", { data: { type: "tag", attributes: { label: "red", note: "kept", rank: 3 } } })).status).toBe(201);
+      const db = () => new Database(t.db, { readonly: true });
+      const columns = () => {
+        const c = db();
+        try {
+          return c.query<{ name: string }, []>("SELECT name FROM pragma_table_info('tag')").all().map((r) => r.name).join(",");
+        } finally {
+          c.close();
+        }
+      };
+      const before = columns();
+      for (const [name, attrs] of [
+        ["rename_column", { table_name: "tag", column_name: "label", new_column_name: "title" }],
+        ["remove_column", { world_id: world, column_name: "label" }],
+      ] as const) {
+        const r = await act(name, attrs);
+        expect([name, r.status]).toEqual([name, 422]);
+        expect(r.body[0].Attributes.message).toContain(`schema file ${join(d, "schema_tag.yaml")} declares tag.label`);
+        expect(r.body[0].Attributes.message).toContain("next start would refuse");
+      }
+      expect(columns()).toBe(before);
+      // On an empty table too: rows written before the next start would make it refuse just the same.
+      const bin = (await api(t, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: "bin" }]))}`)).body.data[0].id;
+      expect((await act("remove_column", { world_id: bin, column_name: "label" })).status).toBe(422);
+      // A nullable column or one with a default comes back at the next start, empty or with its default; the
+      // renamed column keeps the data.
+      expect((await act("rename_column", { table_name: "tag", column_name: "note", new_column_name: "remark" })).status).toBe(200);
+      expect((await act("remove_column", { world_id: world, column_name: "rank" })).status).toBe(200);
+      await t.stop();
+      t = await startServer({ dir: d });
+      const row = (await api(t, "GET", "/api/tag")).body.data[0].attributes;
+      expect([row.label, row.remark, row.note, row.rank]).toEqual(["red", "kept", null, 7]);
+      // Once the file no longer declares the column, the change is allowed (the file is read again each time).
+      writeFileSync(join(d, "schema_tag.yaml"), schema(false));
+      expect((await act("rename_column", { table_name: "tag", column_name: "label", new_column_name: "title" })).status).toBe(200);
+      // The table the file declares comes back at the next start, empty.
+      expect((await act("remove_table", { world_id: world })).status).toBe(200);
+      await t.stop();
+      t = await startServer({ dir: d });
+      expect((await api(t, "GET", "/api/tag")).body.data).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe("rename_column targets", () => {
+  test("a name not in its normal form is a 422 naming the normal form; the column keeps its name and data", async () => {
+    const up = await call("upload_system_schema", { schema_file: file("schema_crate.yaml", "Tables:\n  - TableName: crate\n    Columns:\n      - {Name: label, ColumnType: label, DataType: varchar(20), IsNullable: true}\n") });
+    expect(up.status).toBe(200);
+    expect((await api(s, "POST", "/api/crate", { data: { type: "crate", attributes: { label: "DATA" } } }, bearer(admin))).status).toBe(201);
+    const before = snapshot();
+    for (const [name, normal] of [["_a", "a"], ["x_", "x"], ["x__y", "x_y"], ["_x_y", "x_y"], ["a1_", "a1"], ["Due At", "due_at"]]) {
+      const r = await call("rename_column", { table_name: "crate", column_name: "label", new_column_name: name });
+      expect([name, r.status]).toEqual([name, 422]);
+      expect(r.body[0].Attributes.message).toContain(`its normal form is "${normal}"`);
+    }
+    expect(snapshot()).toEqual(before);
+    const rows = (await api(s, "GET", "/api/crate", undefined, bearer(admin))).body.data;
+    expect(rows.map((r: any) => r.attributes.label)).toEqual(["DATA"]);
+  });
+});
+
+describe("world rows are the engine's record of its tables", () => {
+  test("through /api a served table's world row cannot be deleted, renamed or given another table's definition", async () => {
+    const before = snapshot();
+    const rowOf = async (t: string) =>
+      (await api(s, "GET", `/api/world?query=${encodeURIComponent(JSON.stringify([{ column: "table_name", operator: "is", value: t }]))}`, undefined, bearer(admin))).body.data[0];
+    const product = await rowOf("product");
+    const gone = await api(s, "DELETE", `/api/world/${product.id}`, undefined, bearer(admin));
+    expect(gone.status).toBe(409);
+    expect(gone.body.errors[0].detail).toContain("remove_table");
+    const renamed = await api(s, "PATCH", `/api/world/${product.id}`, { data: { type: "world", attributes: { table_name: "goods" } } }, bearer(admin));
+    expect(renamed.status).toBe(422);
+    expect(renamed.body.errors[0].detail).toContain("table_name of the world row of product cannot change");
+    const stored = product.attributes.world_schema_json;
+    const def = typeof stored === "string" ? JSON.parse(stored) : stored;
+    const other = await api(s, "PATCH", `/api/world/${product.id}`, { data: { type: "world", attributes: { world_schema_json: JSON.stringify({ ...def, TableName: "goods" }) } } }, bearer(admin));
+    expect(other.status).toBe(422);
+    expect(other.body.errors[0].detail).toContain('defines the table "goods", not this row\'s table_name "product"');
+    const made = await api(s, "POST", "/api/world", { data: { type: "world", attributes: { table_name: "qq", world_schema_json: JSON.stringify({ TableName: "rr" }) } } }, bearer(admin));
+    expect(made.status).toBe(422);
+    // Emptying world or action through import_data (a 500 for world, every action gone for action).
+    for (const t of ["world", "action"]) {
+      const r = await call("import_data", { table_name: t, truncate_before_insert: true, dump_file: file("x.json", "[]") });
+      expect([t, r.status]).toEqual([t, 409]);
+    }
+    // The permission of a table lives in its world row and can still be changed there.
+    const perm = await api(s, "PATCH", `/api/world/${product.id}`, { data: { type: "world", attributes: { permission: product.attributes.permission } } }, bearer(admin));
+    expect(perm.status).toBe(200);
+    expect(snapshot()).toEqual(before);
+  });
+});
+
+describe("import_data with truncate_before_insert", () => {
+  test("a table whose rows others must point at is a 409, not a 500, and keeps its rows", async () => {
+    const yaml = "Tables:\n  - TableName: kennel\n  - TableName: hound\nRelations:\n  - {Subject: hound, Relation: belongs_to, Object: kennel}\n";
+    expect((await call("upload_system_schema", { schema_file: file("schema_kennel.yaml", yaml) })).status).toBe(200);
+    const kennel = await api(s, "POST", "/api/kennel", { data: { type: "kennel", attributes: {} } }, bearer(admin));
+    const hound = await api(s, "POST", "/api/hound", { data: { type: "hound", attributes: {}, relationships: { kennel_id: { data: { type: "kennel", id: kennel.body.data.id } } } } }, bearer(admin));
+    expect(hound.status).toBe(201);
+    const r = await call("import_data", { table_name: "kennel", truncate_before_insert: true, dump_file: file("k.json", "[]") });
+    expect([r.status, r.body[0].Attributes.message]).toEqual([409, "rows of hound.kennel_id still refer to kennel rows: delete those first"]);
+    expect((await api(s, "GET", "/api/kennel", undefined, bearer(admin))).body.data.length).toBe(1);
+  });
+});
+
 describe("generate_random_data", () => {
   test("respects unique columns, within the batch and against existing rows", async () => {
     for (const round of [1, 2]) {
@@ -208,6 +347,9 @@ describe("a database bricked by an older version", () => {
     try {
       expect(again.log()).toContain('world row "a": TableName "a" must be at least 2 characters');
       expect((await api(again, "GET", "/api/a")).status).toBe(404);
+      // Its world row is not one of a table the engine serves: it may be deleted, as the warning says.
+      const rows = (await api(again, "GET", "/api/world?page[size]=500")).body.data;
+      expect((await api(again, "DELETE", `/api/world/${rows.find((r: any) => r.attributes.table_name === "a").id}`)).status).toBe(200);
       const up = await api(again, "POST", "/action/world/upload_system_schema", { attributes: { schema_file: file("schema_ok.yaml", "Tables:\n  - TableName: okay\n") } });
       expect(up.status).toBe(200);
     } finally {

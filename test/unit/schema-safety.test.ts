@@ -58,6 +58,13 @@ describe("schema files and definitions built in code meet the same rules", () =>
     expect(registryProblem([table("thing", [columnDef({ ColumnName: "1st" })])]).message).toContain('column name "1st"');
   });
 
+  test("names not in their normal form (which a stored definition would be read back as) are refused, naming it", () => {
+    expect(registryProblem([table("x__y")]).message).toMatch(/"x__y.*its normal form is "x_y/);
+    expect(registryProblem([table("thing", [columnDef({ ColumnName: "_a" })])]).message).toContain('its normal form is "a"');
+    const relation = { Subject: "thing", Relation: "belongs_to" as const, Object: "user_account", SubjectName: "thing_id", ObjectName: "owner__id" };
+    expect(registryProblem([{ ...table("thing"), Relations: [relation] }]).message).toContain('relation name "owner__id"');
+  });
+
   test("more columns than SQLite allows", () => {
     const cols = Array.from({ length: 1900 }, (_, i) => columnDef({ ColumnName: `c${i}` }));
     expect(registryProblem([table("wide", cols)]).message).toContain("at most 1900");

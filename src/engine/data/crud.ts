@@ -55,6 +55,11 @@ export interface DataContext {
   afterCommit(event: WriteEvent): void;
   /** A table definition written to `world.world_schema_json`, validated as the schema rules want (a 422 otherwise). */
   checkDefinition(value: JsonValue): JsonValue;
+  /**
+   * A write to a `world` row (`rowId` for an update or delete): refused when it would leave the engine's record of
+   * a table it serves wrong (a delete, a new table_name, a definition of another table).
+   */
+  checkWorldRow(op: WriteEvent["type"], attributes: Record<string, JsonValue>, rowId?: number): void;
 }
 
 /** A committed write: what it changed, as precisely as the writer knows. */
@@ -557,6 +562,7 @@ export class DataService {
   private prepareCreate(who: Identity, tableName: string, input: WriteInput, sync: boolean, hashes?: ReadyHashes) {
     const table = this.table(tableName);
     this.gateTable(who, "create", table);
+    if (table.name === "world") this.ctx.checkWorldRow("create", input.attributes);
     if (input.id !== undefined && input.id !== null && input.id !== "" && !isUuid(input.id)) {
       const got = typeof input.id === "string" ? `"${input.id.slice(0, 60)}"` : kindOf(input.id as JsonValue);
       throw badRequest("Invalid id", `a client-generated id must be a UUID, got ${got}`, { pointer: "/data/id" });
@@ -654,6 +660,7 @@ export class DataService {
     // The whole stored row: its permission facts for the gate, its values for change detection.
     const before = this.rowByRef<StoredRow>(table, id, "stored", () => sql`t.*`);
     this.gateRow(who, "update", table, before);
+    if (table.name === "world") this.ctx.checkWorldRow("update", input.attributes, before.id);
     if (input.id !== undefined && input.id !== null && input.id !== "" && (typeof input.id !== "string" || input.id.toLowerCase() !== id.toLowerCase())) {
       throw conflict("Conflict", "id in the resource does not match servers endpoint", { pointer: "/data/id" });
     }
@@ -723,6 +730,7 @@ export class DataService {
     // A join row is read whole: its subject column decides who may remove the link.
     const row = table.isJoin ? this.rowByRef<StoredRow>(table, id, "stored", () => sql`t.*`) : this.loadRow(table, id);
     this.gateRow(who, "delete", table, row);
+    if (table.name === "world") this.ctx.checkWorldRow("delete", {}, row.id);
     this.gateLinkSubject(who, table, new Map(), row);
     const blockers = this.dependants(table, row.id);
     if (blockers.length > 0) {

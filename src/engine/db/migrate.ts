@@ -34,9 +34,17 @@ interface DbColumn {
 
 const normType = (t: string) => t.toLowerCase().replace(/\s+/g, "");
 
-export function planMigration(db: SqlDb, registry: Registry): Plan {
+export interface PlanOptions {
+  /**
+   * Tables planned as if they had rows (an empty one is otherwise recreated to take a new NOT NULL column): a plan
+   * for a later start, by which time the table may have them.
+   */
+  withRows?: ReadonlySet<string>;
+}
+
+export function planMigration(db: SqlDb, registry: Registry, opts: PlanOptions = {}): Plan {
   const plan: Plan = { steps: [], refusals: [] };
-  for (const _ of planning(db, registry, plan));
+  for (const _ of planning(db, registry, plan, opts));
   return plan;
 }
 
@@ -44,7 +52,7 @@ export function planMigration(db: SqlDb, registry: Registry): Plan {
  * The same plan, worked out a table at a time: the generator fills `plan` and yields after each table, so a caller
  * can pause between tables (a large upload's plan takes longer than a request may wait).
  */
-export function* planning(db: SqlDb, registry: Registry, plan: Plan): Generator<void> {
+export function* planning(db: SqlDb, registry: Registry, plan: Plan, opts: PlanOptions = {}): Generator<void> {
   const steps: PlanStep[] = [];
   const refusals = plan.refusals;
   const existing = new Set(db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table'`).map((r) => r.name));
@@ -75,7 +83,7 @@ export function* planning(db: SqlDb, registry: Registry, plan: Plan): Generator<
         // SQLite adds NOT NULL columns only with a non-null default, and FK columns only when nullable.
         const needsRebuild = (!isNullable(c) && (c.DefaultValue === "" || c.references)) || /^current_/i.test(c.DefaultValue.trim());
         if (needsRebuild) {
-          isEmpty ??= db.get(sql`SELECT 1 AS x FROM ${sql.identifier(table.name)} LIMIT 1`) === undefined;
+          isEmpty ??= !opts.withRows?.has(table.name) && db.get(sql`SELECT 1 AS x FROM ${sql.identifier(table.name)} LIMIT 1`) === undefined;
           if (isEmpty) recreate = true;
           else {
             refusals.push({

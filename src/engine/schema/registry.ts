@@ -1,7 +1,7 @@
 // The schema registry: every table the instance serves, with its columns, relations and storage, derived once
 // per schema change from the merged definitions (spec 10 sections 3 and 5). Nothing here touches the database.
 import { familyOf, type ColumnFamily } from "./column-types/index.ts";
-import { isJoinTableName, joinTableName, SAFE_IDENTIFIER } from "./names.ts";
+import { isJoinTableName, joinTableName } from "./names.ts";
 import { columnDef, STANDARD_COLUMNS, STANDARD_COLUMN_NAMES } from "./standard.ts";
 import { columnNameProblem, MAX_COLUMNS, tableNameProblem } from "./validate.ts";
 import { relationKey } from "./merge.ts";
@@ -128,7 +128,9 @@ export class Registry {
         if (!work.has(t)) throw new RegistryError(`relation ${r.Subject} ${r.Relation} ${r.Object}: ${role} table "${t}" does not exist`, r.Subject);
       }
       for (const n of [r.SubjectName, r.ObjectName]) {
-        if (!SAFE_IDENTIFIER.test(n)) throw new RegistryError(`relation name "${n}" must be lower snake case`, r.Subject);
+        // A relation name is a column name (the FK or join column): the same rule.
+        const problem = columnNameProblem(n, "relation name");
+        if (problem) throw new RegistryError(problem, r.Subject);
       }
       if (r.Relation === "belongs_to" || r.Relation === "has_one") {
         const subject = work.get(r.Subject)!;

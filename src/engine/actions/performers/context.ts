@@ -8,6 +8,7 @@ import type { Otp } from "../../identity/otp.ts";
 import type { Throttle } from "../../identity/throttle.ts";
 import type { MailSender } from "../../mail/sender.ts";
 import type { Registry } from "../../schema/registry.ts";
+import type { Alteration } from "../../schema/alter.ts";
 import type { SchemaDoc } from "../../schema/types.ts";
 import { type JsonValue, kindOf } from "../../schema/column-types/index.ts";
 import type { ActionResponse, PerformerCall } from "../types.ts";
@@ -36,7 +37,7 @@ export interface PerformerContext {
    * (a change to stored definitions and tables) runs first and `within` (rows written through the new registry)
    * last, in the same transaction: a throw anywhere leaves the database and the registry as they were.
    */
-  applySchema(docs: SchemaDoc[], opts?: { alter?: () => void; within?: () => void }): Promise<ApplyReport>;
+  applySchema(docs: SchemaDoc[], opts?: { alter?: Alteration; within?: () => void }): Promise<ApplyReport>;
   /** Re-reads the schema files the instance started with and applies them, live. */
   reload(): Promise<ApplyReport>;
   /** Delivers a message to the topic's subscribers (in process; `/live` later). */

@@ -1,7 +1,7 @@
 // import_data: rows from uploaded JSON, CSV or XLSX files into a table, through the normal write path
 // (conversion, validation, ownership), all-or-nothing per call. upload_csv/xls_to_system_schema: the same, after
 // creating the table (or adding columns) from the types the values show.
-import { DaptinError, validation } from "../../errors.ts";
+import { conflict, DaptinError, validation } from "../../errors.ts";
 import type { Identity } from "../../identity/identity.ts";
 import type { JsonValue, ReadyHashes } from "../../schema/column-types/index.ts";
 import { underscore } from "../../schema/names.ts";
@@ -11,12 +11,15 @@ import { isUuid } from "../../data/ids.ts";
 import { SERVER_MANAGED } from "../../schema/standard.ts";
 import type { ActionResponse, Progress } from "../types.ts";
 import { targetTable, text, type Performer, type PerformerContext } from "./context.ts";
-import { inferColumns, normaliseKeys, rowsOf, uploadedFiles } from "./tabular.ts";
+import { inferColumns, rowsOf, uploadedFiles } from "./tabular.ts";
 
 /** Server-set fields of an export (ids, timestamps, version, owner, permission) are not imported. */
 const SERVER_SET = new Set([...SERVER_MANAGED, "permission", "__type", "user_account_id"]);
 
 type Batch = { file: string; rows: Record<string, JsonValue>[] };
+
+/** Tables whose rows the engine writes and reads as its own records (emptying them left every table or action gone). */
+const ENGINE_RECORDS = new Set(["world", "action"]);
 
 /** The attributes a row of a file writes: server-set fields are not imported. */
 const rowAttributes = (row: Record<string, JsonValue>) => Object.fromEntries(Object.entries(row).filter(([k]) => !SERVER_SET.has(k)));
@@ -35,7 +38,17 @@ function insertAll(ctx: PerformerContext, who: Identity, table: string, batches:
   const total = batches.reduce((n, b) => n + b.rows.length, 0);
   let count = 0;
   ctx.db.transaction(() => {
-    if (truncate) ctx.data.truncate(ctx.data.table(table));
+    if (truncate) {
+      const t = ctx.data.table(table);
+      try {
+        ctx.data.truncate(t);
+      } catch (e) {
+        // Rows of other tables that must point at a row (restrict relations) keep it.
+        if (!ctx.db.constraintOf(e)) throw e;
+        const refs = (ctx.registry().referencedBy.get(t.name) ?? []).filter((r) => r.onDelete === "restrict").map((r) => `${r.table}.${r.column}`);
+        throw conflict("Truncate blocked", `rows of ${refs.join(", ") || "other tables"} still refer to ${t.name} rows: delete those first`);
+      }
+    }
     for (const { file, rows } of batches) {
       for (const [i, row] of rows.entries()) {
         try {
@@ -69,8 +82,11 @@ export const importData: Performer = {
     const started = performance.now();
     const table = ctx.data.table(targetTable(attributes, ctx));
     const batches = [];
-    for (const f of uploadedFiles(attributes.dump_file, "dump_file")) batches.push({ file: f.name, rows: await rowsOf(f, table.name) });
+    for (const f of uploadedFiles(attributes.dump_file, "dump_file")) batches.push({ file: f.name, rows: await rowsOf(f, { table: table.name }) });
     const truncate = attributes.truncate_before_insert === true || attributes.truncate_before_insert === "true";
+    if (truncate && ENGINE_RECORDS.has(table.name)) {
+      throw conflict("Truncate refused", `${table.name} rows are the engine's record of its tables and actions: they cannot be emptied (remove a table with remove_table)`);
+    }
     const count = insertAll(ctx, who, table.name, batches, truncate, await hashAhead(ctx, table.name, batches), progress);
     return [imported(count, table.name, Math.round(performance.now() - started))];
   },
@@ -98,7 +114,7 @@ function uploadToSchema(field: string): Performer {
       const entity = underscore(text(attributes.entity_name));
       if (!entity) throw validation("Validation failed", "entity_name is required", { pointer: "/attributes/entity_name" });
       const batches: Batch[] = [];
-      for (const f of uploadedFiles(attributes[field], field)) batches.push({ file: f.name, rows: (await rowsOf(f)).map(normaliseKeys) });
+      for (const f of uploadedFiles(attributes[field], field)) batches.push({ file: f.name, rows: await rowsOf(f, { asColumns: true }) });
       const all = batches.flatMap((b) => b.rows);
       const existing = ctx.registry().get(entity);
       const yes = (k: string) => attributes[k] === true || attributes[k] === "true";

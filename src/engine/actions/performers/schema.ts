@@ -70,8 +70,9 @@ export const renameColumnPerformer: Performer = {
     const table = targetTable(attributes, ctx);
     const column = requiredText(attributes, "column_name");
     const to = requiredText(attributes, "new_column_name");
-    await ctx.applySchema([], { alter: renameColumn(ctx.db, ctx.registry(), table, column, to) });
-    return [notify("success", "Success", `Column renamed: ${table}.${column} is now ${to}`)];
+    const rename = renameColumn(ctx.db, ctx.registry(), table, column, to);
+    await ctx.applySchema([], { alter: rename });
+    return [notify("success", "Success", `Column renamed: ${table}.${column} is now ${rename.target}`)];
   },
 };
 
