@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeJwt, SignJWT } from "jose";
-import { api, pingWhile, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
+import { api, configure, pingWhile, runCli, startServer, tempDir, type TestServer } from "../helpers/daptin.ts";
 
 const NOTE_SCHEMA = `Tables:
   - TableName: note
@@ -436,22 +436,6 @@ describe("the CLI provisioning path", () => {
     await s.stop();
   });
 });
-
-/** Writes `_config` backend settings into a running server's database, as another process would. */
-async function configure(s: TestServer, values: Record<string, string>) {
-  const db = new Database(s.db);
-  db.run("PRAGMA busy_timeout = 5000");
-  for (const [name, value] of Object.entries(values)) {
-    const changed = db.query("UPDATE _config SET value = ? WHERE name = ? AND configtype = 'backend'").run(value, name).changes;
-    if (changed === 0) {
-      db.query(`INSERT INTO _config (name, configtype, configstate, configenv, value, valuetype, created_at, updated_at)
-        VALUES (?, 'backend', 'enabled', 'release', ?, 'string', datetime('now'), datetime('now'))`).run(name, value);
-    }
-  }
-  db.close();
-  // The server notices another process's write at its next request.
-  await api(s, "GET", "/api/usergroup");
-}
 
 describe("throttling of signin, codes and signup", () => {
   let s: TestServer;

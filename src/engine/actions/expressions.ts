@@ -1,7 +1,7 @@
 // Outcome attribute expressions (spec 40 section 3.3): `~path` (raw value), `$path` (text interpolation),
 // `!js`, `{{js}}` and `js:js` (JavaScript in the sandbox). Anything else is a literal.
 import type { JsonValue } from "../schema/column-types/index.ts";
-import { runScript, type ScriptBudget } from "./sandbox.ts";
+import { runScript, type ScriptBudget, ScriptError } from "./sandbox.ts";
 
 export type Context = Record<string, JsonValue>;
 
@@ -129,7 +129,11 @@ export function evaluateAhead(value: JsonValue | undefined, ctx: Context, later:
   }
 }
 
-/** A Condition is true when it evaluates to true, or to the text "1" or "true". Errors make it false. */
+/**
+ * A Condition is true when it evaluates to true, or to the text "1" or "true". Its own errors (a path that is not
+ * there, a script that fails or overruns) make it false; a sandbox that cannot run it now fails the call, or the
+ * chain would go on as if the Condition were false.
+ */
 export function conditionHolds(condition: string | undefined, ctx: Context, scripts: ScriptBudget): boolean {
   if (!condition) return true;
   try {
@@ -137,7 +141,8 @@ export function conditionHolds(condition: string | undefined, ctx: Context, scri
     if (typeof v === "boolean") return v;
     const t = String(v ?? "").trim().toLowerCase();
     return t === "1" || t === "true";
-  } catch {
-    return false;
+  } catch (e) {
+    if (e instanceof EvaluationError || e instanceof ScriptError) return false;
+    throw e;
   }
 }

@@ -13,6 +13,13 @@ import { type ActionDef, type ActionResponse, notify, type OutcomeDef, type Prog
 
 const CRUD = new Set(["POST", "GET", "GET_BY_ID", "PATCH", "DELETE"]);
 
+const MiB = 1024 * 1024;
+/**
+ * What the outcomes of one call may answer together (ACTIONRESPONSE and CRUD items as JSON): each script result is
+ * capped, but references can repeat one any number of times. Performers' answers (an export's file) are not counted.
+ */
+export const MAX_RESPONSE_BYTES = 8 * MiB;
+
 interface ChainCall {
   who: Identity;
   progress?: Progress;
@@ -25,6 +32,8 @@ interface ChainCall {
   scripts: ScriptBudget;
   /** Password hashes made before the chain started (`hashAhead`). */
   hashes: ReadyHashes;
+  /** UTF-8 bytes of the items answered so far that count against MAX_RESPONSE_BYTES. */
+  answered: number;
 }
 
 interface Step {
@@ -38,9 +47,9 @@ export class OutcomeChain {
     private readonly performers: Record<string, Performer>,
   ) {}
 
-  async run(request: Omit<ChainCall, "scripts" | "hashes">): Promise<ActionResponse[]> {
-    const scripts = new ScriptBudget();
-    const call: ChainCall = { ...request, scripts, hashes: await this.hashAhead(request.action, request.attributes, request.ctx, scripts) };
+  async run(request: Omit<ChainCall, "scripts" | "hashes" | "answered">): Promise<ActionResponse[]> {
+    const scripts = new ScriptBudget(request.client);
+    const call: ChainCall = { ...request, scripts, hashes: await this.hashAhead(request.action, request.attributes, request.ctx, scripts), answered: 0 };
     const out: ActionResponse[] = [];
     let who = call.who;
     const outcomes = call.action.OutFields ?? [];
@@ -57,7 +66,7 @@ export class OutcomeChain {
           continue;
         }
         const responses = await performer.run({ who, action: call.action, attributes: input, progress: call.progress, client: call.client }, this.pctx);
-        this.record(o, { responses }, call.ctx, out);
+        this.record(o, { responses }, call, out);
         i++;
         continue;
       }
@@ -77,7 +86,7 @@ export class OutcomeChain {
               who = target;
               continue;
             }
-            this.record(step, this.runSync(step, input, who, call), call.ctx, out);
+            this.record(step, this.runSync(step, input, who, call), call, out);
           }
         });
       } catch (e) {
@@ -189,10 +198,16 @@ export class OutcomeChain {
     }
   }
 
-  private record(o: OutcomeDef, step: Step, ctx: Context, out: ActionResponse[]): void {
-    if (o.Reference) ctx[o.Reference] = step.result ?? (step.responses.map((r) => r.Attributes) as unknown as JsonValue);
+  private record(o: OutcomeDef, step: Step, call: ChainCall, out: ActionResponse[]): void {
+    if (o.Reference) call.ctx[o.Reference] = step.result ?? (step.responses.map((r) => r.Attributes) as unknown as JsonValue);
     if (o.LogToConsole) for (const r of step.responses) console.error(`action ${o.Type}: ${JSON.stringify(r)}`);
-    if (!o.SkipInResponse) out.push(...step.responses);
+    if (o.SkipInResponse) return;
+    if (!this.performerOf(o)) {
+      for (const r of step.responses) call.answered += Buffer.byteLength(JSON.stringify(r));
+      if (call.answered > MAX_RESPONSE_BYTES) {
+        throw badRequest("Response too large", `the action's outcomes answer more than ${MAX_RESPONSE_BYTES / MiB} MiB (the limit of one call's response)`);
+      }
+    }
+    out.push(...step.responses);
   }
 }
-
