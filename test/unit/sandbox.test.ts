@@ -1,5 +1,6 @@
 // The JavaScript sandbox from the engine's side (runScript) and the interpreter's (one job in QuickJS).
 import { beforeAll, describe, expect, test } from "bun:test";
+import { scriptAhead } from "../../src/engine/actions/expressions.ts";
 import { loadSandbox, runScript, ScriptBudget, ScriptError } from "../../src/engine/actions/sandbox.ts";
 import { everyone, TimeWindow, windowOf } from "../../src/engine/actions/sandbox/shares.ts";
 import { DaptinError } from "../../src/engine/errors.ts";
@@ -101,6 +102,26 @@ describe("runScript", () => {
     expect(refused.detail).toBe("the JavaScript sandbox is busy (the scripts of all callers together may run 400 ms per second); retry in 1 s");
     await Bun.sleep(200);
     expect(evaluate("3 + 3", {}, new ScriptBudget("10.9.9.3"))).toBe(6);
+  });
+});
+
+describe("scripts evaluated before the chain (scriptAhead)", () => {
+  beforeAll(loadSandbox, 30_000);
+
+  test("a script that names no Reference of the chain is evaluated; one that names one (as a word) is not", async () => {
+    await Bun.sleep(200); // the windows the tests above filled are clear again
+    // A client of its own: the tests above spent this process's default client's share of the last second.
+    const budget = () => new ScriptBudget("10.9.9.4");
+    const later = new Set(["first", "$x"]);
+    const ctx = { password: "pw", firstName: "Ann" };
+    expect(scriptAhead("!password + '-x'", ctx, later, budget())).toBe("pw-x");
+    expect(scriptAhead("!firstName + password", ctx, later, budget())).toBe("Annpw");
+    expect(scriptAhead("!first.name + password", ctx, later, budget())).toBeUndefined();
+    expect(scriptAhead("!(typeof $x) + password", ctx, later, budget())).toBeUndefined();
+    // Not a script, a script that fails or answers null: left to the chain.
+    expect(scriptAhead("~password", ctx, later, budget())).toBeUndefined();
+    expect(scriptAhead("!null.x", ctx, later, budget())).toBeUndefined();
+    expect(scriptAhead("!null", ctx, later, budget())).toBeUndefined();
   });
 });
 

@@ -6,7 +6,7 @@
 import { badRequest, notFound } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
 import { type JsonValue, ReadyHashes } from "../schema/column-types/index.ts";
-import { type Context, conditionHolds, evaluate, evaluateAhead, EvaluationError } from "./expressions.ts";
+import { type Context, conditionHolds, evaluate, evaluateAhead, EvaluationError, hasScript, scriptAhead } from "./expressions.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { ScriptBudget, ScriptError } from "./sandbox.ts";
 import { type ActionDef, type ActionResponse, notify, type OutcomeDef, type Progress } from "./types.ts";
@@ -32,6 +32,8 @@ interface ChainCall {
   scripts: ScriptBudget;
   /** Password hashes made before the chain started (`hashAhead`). */
   hashes: ReadyHashes;
+  /** Attribute values of outcomes evaluated before the chain started (scripted passwords), by outcome. */
+  ahead: Map<OutcomeDef, Record<string, JsonValue>>;
   /** UTF-8 bytes of the items answered so far that count against MAX_RESPONSE_BYTES. */
   answered: number;
 }
@@ -47,9 +49,11 @@ export class OutcomeChain {
     private readonly performers: Record<string, Performer>,
   ) {}
 
-  async run(request: Omit<ChainCall, "scripts" | "hashes" | "answered">): Promise<ActionResponse[]> {
+  async run(request: Omit<ChainCall, "scripts" | "hashes" | "ahead" | "answered">): Promise<ActionResponse[]> {
     const scripts = new ScriptBudget(request.client);
-    const call: ChainCall = { ...request, scripts, hashes: await this.hashAhead(request.action, request.attributes, request.ctx, scripts), answered: 0 };
+    const ahead = new Map<OutcomeDef, Record<string, JsonValue>>();
+    const hashes = await this.hashAhead(request.action, request.attributes, request.ctx, scripts, ahead);
+    const call: ChainCall = { ...request, scripts, hashes, ahead, answered: 0 };
     const out: ActionResponse[] = [];
     let who = call.who;
     const outcomes = call.action.OutFields ?? [];
@@ -101,10 +105,13 @@ export class OutcomeChain {
 
   /**
    * Hashes, on worker threads and before any transaction, the passwords the chain's POST and PATCH outcomes will
-   * write whose values are known now (request attributes, literals, references to what no outcome sets). A password
-   * computed inside the chain (a script, an earlier outcome's result) is hashed synchronously when written.
+   * write whose values are known now (request attributes, literals, references to what no outcome sets, scripts that
+   * name no Reference: those are evaluated now, once, into `ahead`). A password computed from an earlier outcome's
+   * result is hashed synchronously when written.
    */
-  private async hashAhead(action: ActionDef, attributes: Record<string, JsonValue>, ctx: Context, scripts: ScriptBudget): Promise<ReadyHashes> {
+  private async hashAhead(
+    action: ActionDef, attributes: Record<string, JsonValue>, ctx: Context, scripts: ScriptBudget, ahead: Map<OutcomeDef, Record<string, JsonValue>>,
+  ): Promise<ReadyHashes> {
     const hashes = new ReadyHashes();
     const outcomes = action.OutFields ?? [];
     const later = new Set(outcomes.flatMap((o) => (o.Reference ? [o.Reference] : [])));
@@ -115,8 +122,13 @@ export class OutcomeChain {
       const values: Record<string, JsonValue> = {};
       for (const c of table?.columns ?? []) {
         if (c.family.name !== "password") continue;
+        let v: JsonValue | undefined;
         // Without Attributes an outcome writes the request's attributes as they are.
-        const v = o.Attributes === undefined ? attributes[c.ColumnName] : evaluateAhead(o.Attributes[c.ColumnName], ctx, later, scripts);
+        if (o.Attributes === undefined) v = attributes[c.ColumnName];
+        else if (hasScript(o.Attributes[c.ColumnName])) {
+          v = scriptAhead(o.Attributes[c.ColumnName], ctx, later, scripts);
+          if (v !== undefined) ahead.set(o, { ...ahead.get(o), [c.ColumnName]: v });
+        } else v = evaluateAhead(o.Attributes[c.ColumnName], ctx, later, scripts);
         if (v !== undefined) values[c.ColumnName] = v;
       }
       if (Object.keys(values).length > 0) work.push(this.pctx.data.hashAhead(o.Type, [values], { into: hashes }));
@@ -134,9 +146,11 @@ export class OutcomeChain {
   /** The evaluated input of an outcome, or undefined when it could not be built and ContinueOnError says go on. */
   private input(o: OutcomeDef, call: ChainCall, out?: ActionResponse[]): Record<string, JsonValue> | undefined {
     if (o.Attributes === undefined) return { ...call.attributes, __type: o.Type };
+    const ahead = call.ahead.get(o);
     try {
-      const v = evaluate(o.Attributes, call.ctx, call.scripts);
-      return { ...((v ?? {}) as Record<string, JsonValue>), __type: o.Type };
+      const rest = ahead ? Object.fromEntries(Object.entries(o.Attributes).filter(([k]) => !(k in ahead))) : o.Attributes;
+      const v = evaluate(rest, call.ctx, call.scripts);
+      return { ...((v ?? {}) as Record<string, JsonValue>), ...ahead, __type: o.Type };
     } catch (e) {
       if (!(e instanceof EvaluationError || e instanceof ScriptError)) throw e;
       if (o.ContinueOnError) {
