@@ -162,22 +162,22 @@ class CheckLine {
 
 const line = new CheckLine();
 
-/**
- * Runs `work` holding a place in the line of password checks, or throws a 503 (Retry-After 1) when no place comes
- * within MAX_WAIT_MS. `verify` is the check itself, given only to work that holds a place.
- */
-export async function inCheckLine<T>(work: (verify: typeof verifyPassword) => Promise<T>): Promise<T> {
+/** Runs `work` holding a place in the line of password checks, or throws a 503 (Retry-After 1) when none comes in time. */
+export async function inCheckLine<T>(work: () => Promise<T>): Promise<T> {
   await line.enter();
   try {
-    return await work(verifyPassword);
+    return await work();
   } finally {
     line.leave();
   }
 }
 
-/** Checks a password, waiting for its turn in the line (a 503 when it does not come). */
+/**
+ * Checks a password, waiting for its turn in the line. Throws only when the turn does not come (a 503): then
+ * nothing was checked.
+ */
 export function checkPassword(plain: string, hash: string | null | undefined): Promise<boolean> {
-  return inCheckLine((verify) => verify(plain, hash));
+  return inCheckLine(() => verifyPassword(plain, hash));
 }
 
 /** Constant work whether or not the user exists, so timing does not reveal which emails are registered. */
