@@ -1,6 +1,6 @@
 // The action engine: custom actions from a schema file, their outcomes, expressions, sandbox and transactions.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { api, runCli, startServer, type TestServer } from "../helpers/daptin.ts";
+import { api, pingWhile, runCli, startServer, type TestServer } from "../helpers/daptin.ts";
 
 let s: TestServer;
 const run = (name: string, attributes: Record<string, unknown>) => api(s, "POST", `/action/ticket/${name}`, { attributes });
@@ -243,6 +243,24 @@ describe("generate_random_data", () => {
       expect((await api(s, "POST", "/action/world/generate_random_data", { attributes: { table_name: "ticket", count } })).status).toBe(422);
     }
   });
+
+  test("at most 10,000 rows and 50,000 values a call (one transaction the server waits for): past it a 422 naming the limit", async () => {
+    const generate = (table_name: string, count: number) => api(s, "POST", "/action/world/generate_random_data", { attributes: { table_name, count } });
+    // Before: up to 100,000 rows in one transaction, which held the server for 1.9 s.
+    const many = await generate("ticket", 10_001);
+    expect(many.status).toBe(422);
+    expect(many.body[0].Attributes.message).toBe("count must be a whole number from 1 to 10000");
+    const columns = Array.from({ length: 10 }, (_, i) => `      - {Name: c${i}, ColumnType: label, DataType: varchar(40), IsNullable: true}`);
+    const yaml = ["Tables:", "  - TableName: wide", "    Columns:", ...columns, ""].join("\n");
+    const file = [{ name: "schema_wide.yaml", file: Buffer.from(yaml).toString("base64") }];
+    expect((await api(s, "POST", "/action/world/upload_system_schema", { attributes: { schema_file: file } })).status).toBe(200);
+    const wide = await generate("wide", 5001);
+    expect(wide.status).toBe(422);
+    expect(wide.body[0].Attributes.message).toBe("count must be a whole number from 1 to 5000 (wide has 10 columns to fill; at most 50000 values per call)");
+    const { result: ok, worst } = await pingWhile(s, () => generate("wide", 5000));
+    expect(ok.body[0].Attributes.message).toBe("Generated 5000 rows in wide");
+    expect(worst).toBeLessThan(1000);
+  }, 30_000);
 });
 
 describe("import_data", () => {

@@ -1,4 +1,5 @@
 // Runs the real `daptin`: the compiled binary when DAPTIN_BIN is set (npm test), else the CLI from source.
+import { Database } from "bun:sqlite";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
@@ -168,4 +169,20 @@ export async function pingWhile<T>(server: { url: string }, work: () => Promise<
   } finally {
     polling = false;
   }
+}
+
+/** Writes `_config` backend settings into a running server's database, as another process would. */
+export async function configure(s: TestServer, values: Record<string, string>): Promise<void> {
+  const db = new Database(s.db);
+  db.run("PRAGMA busy_timeout = 5000");
+  for (const [name, value] of Object.entries(values)) {
+    const changed = db.query("UPDATE _config SET value = ? WHERE name = ? AND configtype = 'backend'").run(value, name).changes;
+    if (changed === 0) {
+      db.query(`INSERT INTO _config (name, configtype, configstate, configenv, value, valuetype, created_at, updated_at)
+        VALUES (?, 'backend', 'enabled', 'release', ?, 'string', datetime('now'), datetime('now'))`).run(name, value);
+    }
+  }
+  db.close();
+  // The server notices another process's write at its next request.
+  await api(s, "GET", "/api/usergroup");
 }

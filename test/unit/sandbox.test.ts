@@ -1,6 +1,9 @@
 // The JavaScript sandbox from the engine's side (runScript) and the interpreter's (one job in QuickJS).
 import { beforeAll, describe, expect, test } from "bun:test";
+import { scriptAhead } from "../../src/engine/actions/expressions.ts";
 import { loadSandbox, runScript, ScriptBudget, ScriptError } from "../../src/engine/actions/sandbox.ts";
+import { everyone, TimeWindow, windowOf } from "../../src/engine/actions/sandbox/shares.ts";
+import { DaptinError } from "../../src/engine/errors.ts";
 import { loadInterpreter, run, warmUp } from "../../src/engine/actions/sandbox/interpreter.ts";
 import { Status } from "../../src/engine/actions/sandbox/protocol.ts";
 
@@ -25,6 +28,16 @@ const failure = (f: () => unknown) => {
     return (e as Error).message;
   }
   throw new Error("expected a ScriptError");
+};
+/** The server-side refusal (429 or 503) a call throws instead of running its script. */
+const refusal = (f: () => unknown): DaptinError => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DaptinError);
+    return e as DaptinError;
+  }
+  throw new Error("expected a refusal");
 };
 
 describe("runScript", () => {
@@ -62,12 +75,75 @@ describe("runScript", () => {
     expect(evaluate("1 + 1")).toBe(2);
   });
 
-  test("an action call's evaluations share 500 ms: past it they fail without running", () => {
+  test("an action call's evaluations share 200 ms: past it they fail without running", () => {
     const budget = new ScriptBudget();
-    budget.spend(500);
+    budget.spend(200);
     const t = performance.now();
-    expect(failure(() => runScript("1", {}, budget))).toBe("the action's scripts ran longer than 500 ms in total");
+    expect(failure(() => runScript("1", {}, budget))).toBe("the action's scripts ran longer than 200 ms in total");
     expect(performance.now() - t).toBeLessThan(50);
+  });
+
+  test("a client's calls share 200 ms a second: past it a 429 at once; another client's scripts still run", () => {
+    // Spent most of a second ago: it leaves the window within ~150 ms, so later tests are not affected.
+    const now = performance.now();
+    windowOf("10.9.9.1", now).spend(now - 900, 190);
+    const t = performance.now();
+    const refused = refusal(() => runScript("1", {}, new ScriptBudget("10.9.9.1")));
+    expect(performance.now() - t).toBeLessThan(50);
+    expect(refused).toMatchObject({ kind: "rate_limited", retryAfter: 1, detail: "the scripts of your calls may run 200 ms per second in all; retry in 1 s" });
+    expect(evaluate("2 + 2", {}, new ScriptBudget("10.9.9.2"))).toBe(4);
+  });
+
+  test("all callers share 400 ms a second: past it a 503 at once, to retry; then scripts run again", async () => {
+    const now = performance.now();
+    everyone.spend(now - 900, 390);
+    const refused = refusal(() => runScript("1", {}, new ScriptBudget("10.9.9.3")));
+    expect(refused).toMatchObject({ kind: "unavailable", retryAfter: 1 });
+    expect(refused.detail).toBe("the JavaScript sandbox is busy (the scripts of all callers together may run 400 ms per second); retry in 1 s");
+    await Bun.sleep(200);
+    expect(evaluate("3 + 3", {}, new ScriptBudget("10.9.9.3"))).toBe(6);
+  });
+});
+
+describe("scripts evaluated before the chain (scriptAhead)", () => {
+  beforeAll(loadSandbox, 30_000);
+
+  test("a script that names no Reference of the chain is evaluated; one that names one (as a word) is not", async () => {
+    await Bun.sleep(200); // the windows the tests above filled are clear again
+    // A client of its own: the tests above spent this process's default client's share of the last second.
+    const budget = () => new ScriptBudget("10.9.9.4");
+    const later = new Set(["first", "$x"]);
+    const ctx = { password: "pw", firstName: "Ann" };
+    expect(scriptAhead("!password + '-x'", ctx, later, budget())).toBe("pw-x");
+    expect(scriptAhead("!firstName + password", ctx, later, budget())).toBe("Annpw");
+    expect(scriptAhead("!first.name + password", ctx, later, budget())).toBeUndefined();
+    expect(scriptAhead("!(typeof $x) + password", ctx, later, budget())).toBeUndefined();
+    // Not a script, a script that fails or answers null: left to the chain.
+    expect(scriptAhead("~password", ctx, later, budget())).toBeUndefined();
+    expect(scriptAhead("!null.x", ctx, later, budget())).toBeUndefined();
+    expect(scriptAhead("!null", ctx, later, budget())).toBeUndefined();
+  });
+});
+
+describe("script time windows", () => {
+  test("time spent counts for one second, then frees up; an idle window is empty", () => {
+    const w = new TimeWindow(400);
+    expect(w.remainingMs(10_000)).toBe(400);
+    w.spend(10_000, 150);
+    w.spend(10_500, 100);
+    expect(w.remainingMs(10_500)).toBe(150);
+    expect(w.remainingMs(10_990)).toBe(150);
+    expect(w.remainingMs(11_100)).toBe(300); // the first spend is over a second old
+    expect(w.empty(11_100)).toBe(false);
+    expect(w.remainingMs(11_600)).toBe(400);
+    expect(w.empty(11_600)).toBe(true);
+    // A slot reused a second later starts from nothing.
+    w.spend(12_000, 10);
+    expect(w.remainingMs(12_000)).toBe(390);
+    // Times before the clock's start (performance.now() - 900 early in a process) count too.
+    const early = new TimeWindow(100);
+    early.spend(-120, 30);
+    expect(early.remainingMs(0)).toBe(70);
   });
 });
 

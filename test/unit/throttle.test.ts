@@ -44,6 +44,21 @@ test("an account is locked after its limit, for a window that doubles at each re
   expect(refusal(() => t.begin("otp", GUEST, { account: "ann@example.com", address: "10.0.0.1" }))).toBeUndefined();
 });
 
+test("an attempt withdrawn (turned away unchecked) counts for nothing, nor does the lock-out it caused", () => {
+  const c = clock();
+  const t = new Throttle(c.now);
+  t.configure({ ...DEFAULT_THROTTLE, perAccount: 3, perAddress: 100, windowSeconds: 10 });
+  const begin = () => t.begin("signin", GUEST, { account: "ann@example.com", address: "10.0.0.1" });
+  // However many attempts are withdrawn, the account keeps its three real tries.
+  for (let i = 0; i < 10; i++) begin().withdrawn();
+  begin();
+  begin();
+  // The third locks the account; withdrawn, it unlocks it again.
+  begin().withdrawn();
+  expect(refusal(begin)).toBeUndefined();
+  expect(refusal(begin)?.kind).toBe("rate_limited");
+});
+
 test("an address is locked after its limit whichever accounts it tries; a success gives back only its own attempt", () => {
   const c = clock();
   const t = new Throttle(c.now);

@@ -1,7 +1,7 @@
 // Outcome attribute expressions (spec 40 section 3.3): `~path` (raw value), `$path` (text interpolation),
 // `!js`, `{{js}}` and `js:js` (JavaScript in the sandbox). Anything else is a literal.
 import type { JsonValue } from "../schema/column-types/index.ts";
-import { runScript, type ScriptBudget } from "./sandbox.ts";
+import { runScript, type ScriptBudget, ScriptError } from "./sandbox.ts";
 
 export type Context = Record<string, JsonValue>;
 
@@ -129,7 +129,39 @@ export function evaluateAhead(value: JsonValue | undefined, ctx: Context, later:
   }
 }
 
-/** A Condition is true when it evaluates to true, or to the text "1" or "true". Errors make it false. */
+/** Whether `script` mentions `name` as a word (a global it may read). */
+function mentions(script: string, name: string): boolean {
+  const at = script.indexOf(name);
+  if (at < 0) return false;
+  const word = /[\w$]/;
+  for (let i = at; i >= 0; i = script.indexOf(name, i + 1)) {
+    if (!word.test(script[i - 1] ?? "") && !word.test(script[i + name.length] ?? "")) return true;
+  }
+  return false;
+}
+
+/**
+ * A script expression evaluated before the chain runs: only when its text names no Reference an outcome of the
+ * chain sets (`later`), so it sees now what it would see in the chain (in-fields, attributes, subject, user). Its
+ * value then stands for the expression in the chain (it is not evaluated again). Undefined when the script may
+ * depend on an outcome, answers null, or fails now (the chain evaluates it and reports the failure its own way).
+ */
+export function scriptAhead(value: JsonValue | undefined, ctx: Context, later: Set<string>, scripts: ScriptBudget): JsonValue | undefined {
+  const body = typeof value === "string" ? scriptBody(value) : undefined;
+  if (body === undefined || [...later].some((name) => mentions(body, name))) return undefined;
+  try {
+    return runScript(body, ctx, scripts) ?? undefined;
+  } catch (e) {
+    if (e instanceof ScriptError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * A Condition is true when it evaluates to true, or to the text "1" or "true". Its own errors (a path that is not
+ * there, a script that fails or overruns) make it false; a sandbox that cannot run it now fails the call, or the
+ * chain would go on as if the Condition were false.
+ */
 export function conditionHolds(condition: string | undefined, ctx: Context, scripts: ScriptBudget): boolean {
   if (!condition) return true;
   try {
@@ -137,7 +169,8 @@ export function conditionHolds(condition: string | undefined, ctx: Context, scri
     if (typeof v === "boolean") return v;
     const t = String(v ?? "").trim().toLowerCase();
     return t === "1" || t === "true";
-  } catch {
-    return false;
+  } catch (e) {
+    if (e instanceof EvaluationError || e instanceof ScriptError) return false;
+    throw e;
   }
 }

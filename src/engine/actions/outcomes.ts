@@ -6,12 +6,19 @@
 import { badRequest, notFound } from "../errors.ts";
 import type { Identity } from "../identity/identity.ts";
 import { type JsonValue, ReadyHashes } from "../schema/column-types/index.ts";
-import { type Context, conditionHolds, evaluate, evaluateAhead, EvaluationError } from "./expressions.ts";
+import { type Context, conditionHolds, evaluate, evaluateAhead, EvaluationError, hasScript, scriptAhead } from "./expressions.ts";
 import type { Performer, PerformerContext } from "./performers/context.ts";
 import { ScriptBudget, ScriptError } from "./sandbox.ts";
 import { type ActionDef, type ActionResponse, notify, type OutcomeDef, type Progress } from "./types.ts";
 
 const CRUD = new Set(["POST", "GET", "GET_BY_ID", "PATCH", "DELETE"]);
+
+const MiB = 1024 * 1024;
+/**
+ * What the outcomes of one call may answer together (ACTIONRESPONSE and CRUD items as JSON): each script result is
+ * capped, but references can repeat one any number of times. Performers' answers (an export's file) are not counted.
+ */
+export const MAX_RESPONSE_BYTES = 8 * MiB;
 
 interface ChainCall {
   who: Identity;
@@ -25,6 +32,10 @@ interface ChainCall {
   scripts: ScriptBudget;
   /** Password hashes made before the chain started (`hashAhead`). */
   hashes: ReadyHashes;
+  /** Attribute values of outcomes evaluated before the chain started (scripted passwords), by outcome. */
+  ahead: Map<OutcomeDef, Record<string, JsonValue>>;
+  /** UTF-8 bytes of the items answered so far that count against MAX_RESPONSE_BYTES. */
+  answered: number;
 }
 
 interface Step {
@@ -38,9 +49,11 @@ export class OutcomeChain {
     private readonly performers: Record<string, Performer>,
   ) {}
 
-  async run(request: Omit<ChainCall, "scripts" | "hashes">): Promise<ActionResponse[]> {
-    const scripts = new ScriptBudget();
-    const call: ChainCall = { ...request, scripts, hashes: await this.hashAhead(request.action, request.attributes, request.ctx, scripts) };
+  async run(request: Omit<ChainCall, "scripts" | "hashes" | "ahead" | "answered">): Promise<ActionResponse[]> {
+    const scripts = new ScriptBudget(request.client);
+    const ahead = new Map<OutcomeDef, Record<string, JsonValue>>();
+    const hashes = await this.hashAhead(request.action, request.attributes, request.ctx, scripts, ahead);
+    const call: ChainCall = { ...request, scripts, hashes, ahead, answered: 0 };
     const out: ActionResponse[] = [];
     let who = call.who;
     const outcomes = call.action.OutFields ?? [];
@@ -57,7 +70,7 @@ export class OutcomeChain {
           continue;
         }
         const responses = await performer.run({ who, action: call.action, attributes: input, progress: call.progress, client: call.client }, this.pctx);
-        this.record(o, { responses }, call.ctx, out);
+        this.record(o, { responses }, call, out);
         i++;
         continue;
       }
@@ -77,7 +90,7 @@ export class OutcomeChain {
               who = target;
               continue;
             }
-            this.record(step, this.runSync(step, input, who, call), call.ctx, out);
+            this.record(step, this.runSync(step, input, who, call), call, out);
           }
         });
       } catch (e) {
@@ -92,10 +105,13 @@ export class OutcomeChain {
 
   /**
    * Hashes, on worker threads and before any transaction, the passwords the chain's POST and PATCH outcomes will
-   * write whose values are known now (request attributes, literals, references to what no outcome sets). A password
-   * computed inside the chain (a script, an earlier outcome's result) is hashed synchronously when written.
+   * write whose values are known now (request attributes, literals, references to what no outcome sets, scripts that
+   * name no Reference: those are evaluated now, once, into `ahead`). A password computed from an earlier outcome's
+   * result is hashed synchronously when written.
    */
-  private async hashAhead(action: ActionDef, attributes: Record<string, JsonValue>, ctx: Context, scripts: ScriptBudget): Promise<ReadyHashes> {
+  private async hashAhead(
+    action: ActionDef, attributes: Record<string, JsonValue>, ctx: Context, scripts: ScriptBudget, ahead: Map<OutcomeDef, Record<string, JsonValue>>,
+  ): Promise<ReadyHashes> {
     const hashes = new ReadyHashes();
     const outcomes = action.OutFields ?? [];
     const later = new Set(outcomes.flatMap((o) => (o.Reference ? [o.Reference] : [])));
@@ -106,8 +122,13 @@ export class OutcomeChain {
       const values: Record<string, JsonValue> = {};
       for (const c of table?.columns ?? []) {
         if (c.family.name !== "password") continue;
+        let v: JsonValue | undefined;
         // Without Attributes an outcome writes the request's attributes as they are.
-        const v = o.Attributes === undefined ? attributes[c.ColumnName] : evaluateAhead(o.Attributes[c.ColumnName], ctx, later, scripts);
+        if (o.Attributes === undefined) v = attributes[c.ColumnName];
+        else if (hasScript(o.Attributes[c.ColumnName])) {
+          v = scriptAhead(o.Attributes[c.ColumnName], ctx, later, scripts);
+          if (v !== undefined) ahead.set(o, { ...ahead.get(o), [c.ColumnName]: v });
+        } else v = evaluateAhead(o.Attributes[c.ColumnName], ctx, later, scripts);
         if (v !== undefined) values[c.ColumnName] = v;
       }
       if (Object.keys(values).length > 0) work.push(this.pctx.data.hashAhead(o.Type, [values], { into: hashes }));
@@ -125,9 +146,11 @@ export class OutcomeChain {
   /** The evaluated input of an outcome, or undefined when it could not be built and ContinueOnError says go on. */
   private input(o: OutcomeDef, call: ChainCall, out?: ActionResponse[]): Record<string, JsonValue> | undefined {
     if (o.Attributes === undefined) return { ...call.attributes, __type: o.Type };
+    const ahead = call.ahead.get(o);
     try {
-      const v = evaluate(o.Attributes, call.ctx, call.scripts);
-      return { ...((v ?? {}) as Record<string, JsonValue>), __type: o.Type };
+      const rest = ahead ? Object.fromEntries(Object.entries(o.Attributes).filter(([k]) => !(k in ahead))) : o.Attributes;
+      const v = evaluate(rest, call.ctx, call.scripts);
+      return { ...((v ?? {}) as Record<string, JsonValue>), ...ahead, __type: o.Type };
     } catch (e) {
       if (!(e instanceof EvaluationError || e instanceof ScriptError)) throw e;
       if (o.ContinueOnError) {
@@ -189,10 +212,16 @@ export class OutcomeChain {
     }
   }
 
-  private record(o: OutcomeDef, step: Step, ctx: Context, out: ActionResponse[]): void {
-    if (o.Reference) ctx[o.Reference] = step.result ?? (step.responses.map((r) => r.Attributes) as unknown as JsonValue);
+  private record(o: OutcomeDef, step: Step, call: ChainCall, out: ActionResponse[]): void {
+    if (o.Reference) call.ctx[o.Reference] = step.result ?? (step.responses.map((r) => r.Attributes) as unknown as JsonValue);
     if (o.LogToConsole) for (const r of step.responses) console.error(`action ${o.Type}: ${JSON.stringify(r)}`);
-    if (!o.SkipInResponse) out.push(...step.responses);
+    if (o.SkipInResponse) return;
+    if (!this.performerOf(o)) {
+      for (const r of step.responses) call.answered += Buffer.byteLength(JSON.stringify(r));
+      if (call.answered > MAX_RESPONSE_BYTES) {
+        throw badRequest("Response too large", `the action's outcomes answer more than ${MAX_RESPONSE_BYTES / MiB} MiB (the limit of one call's response)`);
+      }
+    }
+    out.push(...step.responses);
   }
 }
-

@@ -6,20 +6,29 @@
 // The outcome chain is synchronous today (its run of outcomes shares one synchronous SQLite transaction), so the
 // server thread hands the job to the broker worker and waits for the answer with Atomics.wait and a hard deadline:
 // whatever the script does, the server is blocked for at most HARD_WAIT_MS, then the process running the script is
-// killed and a warm one takes its place. When the chain can await, `Sandbox.waitSync` gets an asynchronous sibling
-// on the same answer slot (Atomics.waitAsync); nothing else changes.
+// killed and a warm one takes its place. Waits add up, so they are shared out: one action call's (ScriptBudget), one
+// client address's and all callers' per second (sandbox/shares.ts). When the chain can await, `Sandbox.waitSync`
+// gets an asynchronous sibling on the same answer slot (Atomics.waitAsync); nothing else changes.
 import { fileURLToPath } from "node:url";
+import { DaptinError } from "../errors.ts";
 import type { JsonValue } from "../schema/column-types/index.ts";
 import {
   ANSWER_BUFFER_BYTES, type ChildCommand, type FromBroker, HARD_WAIT_MS, HEADER_BYTES, LIMITS, Slot, Status,
   type StatusCode, type ToBroker,
 } from "./sandbox/protocol.ts";
+import { everyone, windowOf } from "./sandbox/shares.ts";
 
 export class ScriptError extends Error {}
 
-/** Script time spent by one action call: its evaluations together block the server, so they share a limit. */
+/**
+ * Script time and result bytes of one action call: its evaluations together block the server, so they share limits.
+ * `client` is the caller's address (HTTP), whose calls share a window of script time (sandbox/shares.ts).
+ */
 export class ScriptBudget {
   private spentMs = 0;
+  private resultBytes = 0;
+
+  constructor(readonly client = "") {}
 
   remainingMs(): number {
     return LIMITS.callTimeMs - this.spentMs;
@@ -28,6 +37,33 @@ export class ScriptBudget {
   spend(ms: number): void {
     this.spentMs += ms;
   }
+
+  /** Counts a result; false once the call's results together are over their limit. */
+  produce(bytes: number): boolean {
+    this.resultBytes += bytes;
+    return this.resultBytes <= LIMITS.callResultBytes;
+  }
+
+  overResults(): boolean {
+    return this.resultBytes > LIMITS.callResultBytes;
+  }
+}
+
+/** Less room than this left in a window: an evaluation is refused rather than started with a deadline it would miss. */
+const MIN_START_MS = 20;
+
+/** Not the script's fault: no interpreter is ready, or all callers' script time for this second is spent. A 503. */
+function unavailable(why: string): DaptinError {
+  return new DaptinError("unavailable", "JavaScript sandbox busy", { detail: `${why}; retry in 1 s`, retryAfter: 1 });
+}
+
+const BUSY = `the JavaScript sandbox is busy (the scripts of all callers together may run ${LIMITS.windowTimeMs} ms per second)`;
+
+/** This client's calls spent their share of script time for this second: a 429. */
+function clientLimited(): DaptinError {
+  return new DaptinError("rate_limited", "Too much script time", {
+    detail: `the scripts of your calls may run ${LIMITS.clientTimeMs} ms per second in all; retry in 1 s`, retryAfter: 1,
+  });
 }
 
 /** In the compiled executable every file lives in Bun's embedded file system, under the build's root (src/). */
@@ -51,6 +87,8 @@ const START_TIMEOUT_MS = 15_000;
 interface Answer {
   status: StatusCode;
   text: string;
+  /** UTF-8 bytes of the text. */
+  bytes: number;
 }
 
 /** The server thread's end of the broker: start it, send jobs, wait for answers. */
@@ -130,7 +168,7 @@ class Sandbox {
       Atomics.wait(this.header, Slot.done, done, remaining);
     }
     const length = this.header[Slot.length]!;
-    return { status: this.header[Slot.status] as StatusCode, text: this.decoder.decode(this.body.subarray(0, length)) };
+    return { status: this.header[Slot.status] as StatusCode, text: this.decoder.decode(this.body.subarray(0, length)), bytes: length };
   }
 
   /** Whether job `id` reached an interpreter (a job that did not was waiting for a process to start). */
@@ -188,27 +226,42 @@ function contextJson(code: string, context: Record<string, JsonValue>): string {
 
 /**
  * Evaluates `code` (an expression or a script; its last value is the result) with `context` as globals. Blocks
- * for at most HARD_WAIT_MS; `budget` is the action call's, shared by all its evaluations.
+ * for at most HARD_WAIT_MS; `budget` is the action call's, shared by all its evaluations. A ScriptError is the
+ * script's own failure (a 400); when the server cannot run it now the error is a 503 to retry.
  */
 export function runScript(code: string, context: Record<string, JsonValue>, budget: ScriptBudget): JsonValue {
   if (!sandbox) throw new ScriptError("the JavaScript sandbox is not loaded");
   const callLimit = `the action's scripts ran longer than ${LIMITS.callTimeMs} ms in total`;
+  const resultLimit = `the action's script results are larger than ${LIMITS.callResultBytes / MiB} MiB in total`;
   if (budget.remainingMs() <= 0) throw new ScriptError(callLimit);
+  if (budget.overResults()) throw new ScriptError(resultLimit);
   const start = performance.now();
-  const byBudget = budget.remainingMs() < HARD_WAIT_MS;
-  const deadline = start + Math.min(HARD_WAIT_MS, budget.remainingMs());
+  const mine = windowOf(budget.client, start);
+  const ours = everyone.remainingMs(start);
+  const room = Math.min(ours, mine.remainingMs(start));
+  if (ours < MIN_START_MS) throw unavailable(BUSY);
+  if (room < MIN_START_MS) throw clientLimited();
+  // What ends the wait: the evaluation's own limit, the call's, or a window's (then the time is others' to use).
+  const wait = Math.min(HARD_WAIT_MS, budget.remainingMs(), room);
+  const cause = wait === HARD_WAIT_MS ? "script" : wait === budget.remainingMs() ? "call" : wait === ours ? "everyone" : "client";
   try {
     const id = sandbox.submit(code, contextJson(code, context));
-    const answer = sandbox.waitSync(id, deadline);
+    const answer = sandbox.waitSync(id, start + wait);
     if (!answer) {
       const started = sandbox.started(id);
       sandbox.abandon(id);
-      if (byBudget) throw new ScriptError(callLimit);
-      throw new ScriptError(started ? `the script ran longer than ${LIMITS.timeMs} ms` : "the JavaScript sandbox is restarting; try again");
+      if (!started) throw unavailable("the JavaScript sandbox is restarting");
+      if (cause === "everyone") throw unavailable(BUSY);
+      if (cause === "client") throw clientLimited();
+      throw new ScriptError(cause === "call" ? callLimit : `the script ran longer than ${LIMITS.timeMs} ms`);
     }
     if (answer.status !== Status.ok) throw new ScriptError(answer.text);
+    if (!budget.produce(answer.bytes)) throw new ScriptError(resultLimit);
     return JSON.parse(answer.text) as JsonValue;
   } finally {
-    budget.spend(performance.now() - start);
+    const end = performance.now();
+    budget.spend(end - start);
+    mine.spend(end, end - start);
+    everyone.spend(end, end - start);
   }
 }

@@ -73,12 +73,16 @@ interface Entry {
   expires: number;
 }
 
-/** An admitted attempt. `succeeded` gives back what a legitimate success should not cost. */
+/**
+ * An admitted attempt. `succeeded` gives back what a legitimate success should not cost; `withdrawn` gives back the
+ * attempt itself, when it was turned away unchecked (the server too busy to check it).
+ */
 export interface Attempt {
   succeeded(): void;
+  withdrawn(): void;
 }
 
-const FREE: Attempt = { succeeded() {} };
+const FREE: Attempt = { succeeded() {}, withdrawn() {} };
 
 export class Throttle {
   private settings = DEFAULT_THROTTLE;
@@ -117,21 +121,30 @@ export class Throttle {
       });
     }
     const lockedAddress = address !== undefined && this.count(address, this.settings.perAddress, now);
-    if (account !== undefined) this.count(account, this.settings.perAccount, now);
+    const lockedAccount = account !== undefined && this.count(account, this.settings.perAccount, now);
     return {
       succeeded: () => {
         // The owner got in: their account starts afresh. The address gives back this attempt only (its other
         // failures stand, or signing in to one's own account would wipe an attack on others).
         if (account !== undefined) this.entries.delete(account);
-        const e = address === undefined ? undefined : this.entries.get(address);
-        if (!e) return;
-        if (lockedAddress) {
-          e.lockedUntil = 0;
-          e.strikes = Math.max(0, e.strikes - 1);
-          e.count = this.settings.perAddress - 1;
-        } else e.count = Math.max(0, e.count - 1);
+        this.giveBack(address, lockedAddress, this.settings.perAddress);
+      },
+      withdrawn: () => {
+        this.giveBack(account, lockedAccount, this.settings.perAccount);
+        this.giveBack(address, lockedAddress, this.settings.perAddress);
       },
     };
+  }
+
+  /** Takes one attempt off `key`'s count, and the lock-out it caused, if it caused one. */
+  private giveBack(key: string | undefined, locked: boolean, limit: number): void {
+    const e = key === undefined ? undefined : this.entries.get(key);
+    if (!e) return;
+    if (locked) {
+      e.lockedUntil = 0;
+      e.strikes = Math.max(0, e.strikes - 1);
+      e.count = limit - 1;
+    } else e.count = Math.max(0, e.count - 1);
   }
 
   /** The entry of `key` if it still means something; an expired one is dropped. */

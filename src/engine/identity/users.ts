@@ -1,8 +1,9 @@
 // Users and their groups: building identities from tokens or emails, checking passwords.
+import { availableParallelism } from "node:os";
 import { sql } from "drizzle-orm";
 import type { SqlDb } from "../db/dialect.ts";
 import { bytesToUuid, isUuid, uuidToBytes } from "../data/ids.ts";
-import { unauthorized } from "../errors.ts";
+import { DaptinError, unauthorized } from "../errors.ts";
 import type { Identity } from "./identity.ts";
 import type { TokenClaims } from "./jwt.ts";
 
@@ -102,8 +103,85 @@ export class Users {
 
 let dummyHash: Promise<string> | undefined;
 
+/** Password checks running at once (Bun.password.verify: ~100 ms of one core each, on a worker thread). */
+const CHECKS_AT_ONCE = Math.max(1, availableParallelism());
+/** How long a check may wait for its turn: with the check itself, a sign-in is answered within a second. */
+const MAX_WAIT_MS = 400;
+/** Checks waiting at most (each holds a connection and a timer); past it a sign-in is refused at once. */
+const MAX_WAITING = 1000;
+
+const busy = () => new DaptinError("unavailable", "Server busy", { detail: "too many sign-ins are being checked at once; retry in 1 s", retryAfter: 1 });
+
+interface Waiter {
+  resolve: () => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * The line of password checks. Unbounded, a spray of guesses (each at another account from another address, so
+ * under every throttle limit) made each check, the owner's too, wait behind all of them: seconds. Bounded, a check
+ * waits its turn at most MAX_WAIT_MS, in order of arrival, then gets a 503 to retry; no bcrypt work is spent on it.
+ * A refusal takes that long (not an instant) so that guessers who do not wait before retrying cannot crowd out
+ * everyone else with thousands of refused requests a second.
+ */
+class CheckLine {
+  private running = 0;
+  /** In order of arrival. */
+  private readonly waiting = new Set<Waiter>();
+
+  async enter(): Promise<void> {
+    if (this.running < CHECKS_AT_ONCE) {
+      this.running++;
+      return;
+    }
+    if (this.waiting.size >= MAX_WAITING) throw busy();
+    await new Promise<void>((resolve, reject) => {
+      const w: Waiter = {
+        resolve,
+        timer: setTimeout(() => {
+          this.waiting.delete(w);
+          reject(busy());
+        }, MAX_WAIT_MS),
+      };
+      this.waiting.add(w);
+    });
+  }
+
+  /** Hands the place to the next in line (it counts as running already), or frees it. */
+  leave(): void {
+    const next = this.waiting.values().next();
+    if (next.done) {
+      this.running--;
+      return;
+    }
+    this.waiting.delete(next.value);
+    clearTimeout(next.value.timer);
+    next.value.resolve();
+  }
+}
+
+const line = new CheckLine();
+
+/** Runs `work` holding a place in the line of password checks, or throws a 503 (Retry-After 1) when none comes in time. */
+export async function inCheckLine<T>(work: () => Promise<T>): Promise<T> {
+  await line.enter();
+  try {
+    return await work();
+  } finally {
+    line.leave();
+  }
+}
+
+/**
+ * Checks a password, waiting for its turn in the line. Throws only when the turn does not come (a 503): then
+ * nothing was checked.
+ */
+export function checkPassword(plain: string, hash: string | null | undefined): Promise<boolean> {
+  return inCheckLine(() => verifyPassword(plain, hash));
+}
+
 /** Constant work whether or not the user exists, so timing does not reveal which emails are registered. */
-export async function checkPassword(plain: string, hash: string | null | undefined): Promise<boolean> {
+async function verifyPassword(plain: string, hash: string | null | undefined): Promise<boolean> {
   if (!hash) {
     dummyHash ??= Bun.password.hash("no such user", { algorithm: "bcrypt", cost: 11 });
     await Bun.password.verify(plain, await dummyHash).catch(() => false);

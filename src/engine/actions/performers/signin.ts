@@ -11,8 +11,16 @@ export const signin: Performer = { async: true, async run({ who, attributes, cli
   // Throttled before the password is checked: refused guesses cost no bcrypt work. Unknown emails count alike.
   const attempt = ctx.throttle.begin("signin", who, { account: email, address: client });
   const user = ctx.users.byEmail(email);
+  let ok: boolean;
+  try {
+    ok = await checkPassword(password, user?.passwordHash);
+  } catch (e) {
+    // Turned away unchecked (too many checks in line): not an attempt, or a spray could lock the owner out.
+    attempt.withdrawn();
+    throw e;
+  }
   // One message for an unknown email and a wrong password: no user enumeration.
-  if (!(await checkPassword(password, user?.passwordHash)) || !user) throw unauthorized("Unauthorized", "Invalid username or password");
+  if (!ok || !user) throw unauthorized("Unauthorized", "Invalid username or password");
   attempt.succeeded();
   const token = await sessionToken(ctx, user);
   const responses: ActionResponse[] = [

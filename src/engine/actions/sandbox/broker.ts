@@ -1,7 +1,8 @@
 // The broker: a worker thread that keeps interpreter processes (child.ts) ready, hands each job to an idle one,
 // copies its answer into the shared buffer and wakes the server thread. It runs no script itself, so it stays
-// responsive while a process is stuck; it kills a process whose job the server gave up on and starts another, so a
-// warm one is always waiting and the server never pays a start-up.
+// responsive while a process is stuck; it kills a process whose job the server gave up on and starts another as soon
+// as it gives up (not when the kill comes), so a warm one is always waiting and the server never pays a start-up.
+import { setPriority } from "node:os";
 import type { Subprocess } from "bun";
 import {
   type ChildCommand, type ChildJob, type FromBroker, type FromChild, HEADER_BYTES, Slot, Status, type StatusCode,
@@ -10,7 +11,7 @@ import {
 
 declare const self: Worker;
 
-/** One process runs the job, one waits to replace it at once if it has to be killed. */
+/** One process runs the job, one waits to replace it at once if it has to be killed (doomed ones do not count). */
 const POOL = 2;
 /** Processes that died before they were ready, in a row, before the broker waits a second and reports it. */
 const MAX_FAILED_STARTS = 3;
@@ -79,8 +80,39 @@ function kill(c: Child): void {
   replenish();
 }
 
+/** Processes that are not doomed: the pool the broker keeps full. */
+function live(): number {
+  let n = 0;
+  for (const c of children) if (c.doom === undefined) n++;
+  return n;
+}
+
+/**
+ * A doomed process gets the lowest scheduling priority: a script spinning until the kill must not take the CPU from
+ * the server (on a machine with few cores it did, and every request waited).
+ */
+const DOOMED_NICE = 19;
+
+/** Whether a doomed process that answered runs at normal priority again (lowering niceness may need privileges). */
+function restorePriority(c: Child): boolean {
+  try {
+    setPriority(c.proc.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function abandon(c: Child): void {
-  c.doom ??= setTimeout(() => kill(c), ABANDON_GRACE_MS);
+  if (c.doom) return;
+  c.doom = setTimeout(() => kill(c), ABANDON_GRACE_MS);
+  try {
+    setPriority(c.proc.pid, DOOMED_NICE);
+  } catch {
+    // Already gone: its exit is on its way.
+  }
+  // Its replacement starts now: a caller looping a stuck script must not leave the next caller without a process.
+  replenish();
 }
 
 function onMessage(c: Child, m: FromChild): void {
@@ -94,8 +126,9 @@ function onMessage(c: Child, m: FromChild): void {
     const abandoned = c.doom !== undefined;
     clearTimeout(c.doom);
     c.doom = undefined;
-    // Counted idle before the server wakes, so its next wait for an idle process sees this one.
-    if (m.retire) kill(c);
+    // Counted idle before the server wakes, so its next wait for an idle process sees this one. A doomed process
+    // that answered after all (it was slow, not stuck) stays if the pool has room and it gets its priority back.
+    if (m.retire || (abandoned && (live() > POOL || !restorePriority(c)))) kill(c);
     else c.job = undefined;
     countIdle();
     // The answer to a job the server gave up on is dropped: the buffer may be holding a newer one.
@@ -138,7 +171,7 @@ function replenish(): void {
     }, 1000);
     return;
   }
-  while (children.size < POOL) spawn();
+  while (live() < POOL) spawn();
   dispatch();
 }
 
@@ -152,9 +185,9 @@ self.onmessage = (e: MessageEvent<ToBroker>) => {
       replenish();
       break;
     case "job":
+      queued = { id: m.id, code: m.code, context: m.context };
       // The server waits for one job at a time: a newer one means it gave up on any older one.
       for (const c of children) if (c.job !== undefined && c.job < m.id) abandon(c);
-      queued = { id: m.id, code: m.code, context: m.context };
       dispatch();
       break;
     case "abandon":

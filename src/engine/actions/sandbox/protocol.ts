@@ -24,7 +24,17 @@ export const LIMITS = {
   /** Nesting of arrays and objects in the context and in the result (deeper values break JSON handling). */
   depth: 1000,
   /** All evaluations of one action call together: the server is blocked while its synchronous outcomes run. */
-  callTimeMs: 500,
+  callTimeMs: 200,
+  /** All evaluations of one client address's calls within any second (`windowMs`). Past it: a 429. */
+  clientTimeMs: 200,
+  /**
+   * All evaluations of all callers within any second: the server thread waits for scripts at most this long per
+   * second, however many clients call scripted actions at once (sandbox/shares.ts). Past it: a 503.
+   */
+  windowTimeMs: 400,
+  windowMs: 1000,
+  /** The results of all evaluations of one action call together, as UTF-8 JSON. */
+  callResultBytes: 8 * MiB,
 } as const;
 
 /** How long the server thread waits for an answer before it gives up and has the process killed. */
