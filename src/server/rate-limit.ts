@@ -54,7 +54,7 @@ export class RateLimiter {
   private readonly counts = new Map<string, number>();
 
   /** The quota of one request, or undefined when its path is not limited (the common case costs one map lookup). */
-  take(setting: string | undefined, req: Request, client: string | undefined): Quota | undefined {
+  take(setting: string | undefined, req: Request, client: () => string | undefined): Quota | undefined {
     if (setting !== this.raw) {
       this.raw = setting;
       this.limits = rateLimits(setting);
@@ -70,7 +70,7 @@ export class RateLimiter {
       this.second = second;
       this.counts.clear();
     }
-    const key = `${client ?? ""}\u0000${path}`;
+    const key = `${client() ?? ""}\u0000${path}`;
     let count = this.counts.get(key);
     if (count === undefined && this.counts.size >= MAX_KEYS) count = 0;
     else this.counts.set(key, (count = (count ?? 0) + 1));
